@@ -1,0 +1,76 @@
+# lua-pktinfo. `make` builds build/pktinfo/core.so for $(LUA); `make demo`
+# and `make test` first install missing Debian packages (as root) or print
+# the command that would. See README.md.
+
+LUA ?= lua5.4
+PKG_CONFIG ?= pkg-config
+BUILD ?= build
+PREFIX ?= /usr/local
+# Where `make install` puts the module (LuaRocks-style layout per version).
+LUA_VERSION ?= $(shell $(PKG_CONFIG) --variable=major_version $(LUA) 2>/dev/null || echo 5.4)
+LUA_CMOD ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
+LUA_LMOD ?= $(PREFIX)/share/lua/$(LUA_VERSION)
+
+LUA_CFLAGS ?= $(shell $(PKG_CONFIG) --cflags $(LUA) 2>/dev/null)
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -pedantic -Wshadow -Wcast-qual \
+           -Wmissing-prototypes -Wstrict-prototypes
+# `make WERROR=-Werror` (CI does) turns every warning into an error.
+WERROR ?=
+ALL_CFLAGS = -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
+             $(WERROR) $(LUA_CFLAGS) $(CFLAGS)
+
+# Plain C (no lua.h) and the binding over it.
+CORE_SRC = src/pk_addr.c src/pk_cmsg.c src/pk_options.c src/pk_errors.c \
+           src/pk_sock_posix.c
+BINDING_SRC = src/lpktinfo.c src/lsocket.c src/linfo.c
+SRC = $(CORE_SRC) $(BINDING_SRC)
+OBJ = $(SRC:src/%.c=$(BUILD)/obj/%.o)
+MODULE = $(BUILD)/pktinfo/core.so
+CTESTS = $(BUILD)/test_c
+
+RUN_ENV = LUA_CPATH='$(BUILD)/?.so;;' LUA_PATH='lua/?.lua;spec/?.lua;;'
+
+.PHONY: all demo test test-c install uninstall clean deps-build deps-test
+
+all: deps-build $(MODULE)
+
+deps-build:
+	@LUA=$(LUA) sh .ci/deps build
+
+deps-test:
+	@LUA=$(LUA) sh .ci/deps test
+
+$(BUILD)/obj/%.o: src/%.c src/*.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(MODULE): $(OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared $(LDFLAGS) -o $@ $(OBJ)
+
+# C unit tests of the plain-C layer (address text, control messages).
+$(CTESTS): spec/c/test_c.c $(CORE_SRC) src/*.h
+	@mkdir -p $(dir $@)
+	$(CC) -std=c99 -D_GNU_SOURCE $(WARNINGS) $(WERROR) $(CFLAGS) -Isrc \
+	    -o $@ spec/c/test_c.c $(CORE_SRC)
+
+test-c: $(CTESTS)
+	$(CTESTS)
+
+demo: deps-test $(MODULE)
+	@$(RUN_ENV) $(LUA) examples/demo.lua
+
+test: deps-test $(MODULE) $(CTESTS)
+	@LUA=$(LUA) BUILD=$(BUILD) sh .ci/busted
+
+install: $(MODULE)
+	install -d $(DESTDIR)$(LUA_CMOD)/pktinfo $(DESTDIR)$(LUA_LMOD)
+	install -m 0755 $(MODULE) $(DESTDIR)$(LUA_CMOD)/pktinfo/core.so
+	install -m 0644 lua/pktinfo.lua $(DESTDIR)$(LUA_LMOD)/pktinfo.lua
+
+uninstall:
+	rm -f $(DESTDIR)$(LUA_CMOD)/pktinfo/core.so $(DESTDIR)$(LUA_LMOD)/pktinfo.lua
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,51 @@
+/* Prefixed shims over the differences between Lua 5.1 (and LuaJIT), 5.2,
+ * 5.3 and 5.4. Never defines an unprefixed luaL_* name. */
+#ifndef PK_COMPAT_H
+#define PK_COMPAT_H
+
+#include <lua.h>
+#include <lauxlib.h>
+
+#if LUA_VERSION_NUM < 502
+/* luaL_setfuncs of 5.2+: registers l into the table on top, each function
+ * sharing the nup values below it. */
+static inline void pk_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
+{
+    for (; l->name; l++) {
+        int i;
+        for (i = 0; i < nup; i++) lua_pushvalue(L, -nup);
+        lua_pushcclosure(L, l->func, nup);
+        lua_setfield(L, -(nup + 2), l->name);
+    }
+    lua_pop(L, nup);
+}
+#define pk_rawlen(L, i) lua_objlen(L, i)
+#else
+#define pk_setfuncs(L, l, n) luaL_setfuncs(L, l, n)
+#define pk_rawlen(L, i) lua_rawlen(L, i)
+#endif
+
+/* Raises "bad argument #arg (NAME expected, got TYPE)". */
+static inline int pk_typeerror(lua_State *L, int arg, const char *tname)
+{
+    const char *msg = lua_pushfstring(L, "%s expected, got %s", tname,
+                                      luaL_typename(L, arg));
+    return luaL_argerror(L, arg, msg);
+}
+
+/* An integer argument that must be integral (5.3+ checks it; on 5.1/5.2 a
+ * fractional number is refused here too). */
+static inline lua_Integer pk_checkinteger(lua_State *L, int arg)
+{
+#if LUA_VERSION_NUM >= 503
+    return luaL_checkinteger(L, arg);
+#else
+    lua_Number n = luaL_checknumber(L, arg);
+    lua_Integer i = (lua_Integer)n;
+    if ((lua_Number)i != n)
+        luaL_argerror(L, arg, "number has no integer representation");
+    return i;
+#endif
+}
+
+#endif

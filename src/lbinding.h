@@ -1,0 +1,42 @@
+/* Shared by the three binding files (lpktinfo.c, lsocket.c, linfo.c), the
+ * only files that include lua.h. */
+#ifndef PK_LBINDING_H
+#define PK_LBINDING_H
+
+#include "compat.h"
+#include "pk_sock.h"
+
+/* Every function of the module has two upvalues: the socket metatable
+ * (a cheap identity check for self) and an array of pre-made strings. */
+#define PK_UV_META lua_upvalueindex(1)
+#define PK_UV_KEYS lua_upvalueindex(2)
+
+/* Indexes into the pre-made strings. */
+enum {
+    PK_K_FROM = 1, PK_K_PORT, PK_K_FAMILY, PK_K_ADDR, PK_K_IFINDEX,
+    PK_K_SPEC_DST, PK_K_TRUNCATED, PK_K_CTRUNCATED, PK_K_TTL, PK_K_TOS,
+    PK_K_ECN, PK_K_TIME, PK_K_DROPPED, PK_K_DATA, PK_K_TO, PK_K_INET,
+    PK_K_INET6, PK_K_COUNT_
+};
+
+/* Everything a function needs to know about the address in one argument. */
+typedef struct pk_target {
+    pk_sockaddr sa;              /* in the socket's family (mapped if need be) */
+    int ip_family;               /* AF_INET or AF_INET6: what the text was */
+} pk_target;
+
+pk_sock *pk_check_sock(lua_State *L);
+pk_sock *pk_check_open(lua_State *L);
+int pk_push_error(lua_State *L, int err);
+int pk_push_closed(lua_State *L);
+void pk_push_sockaddr(lua_State *L, const pk_sockaddr *a);
+void pk_push_info(lua_State *L, int t, const pk_datagram *d, int clear);
+void pk_check_target(lua_State *L, int arg, const pk_sock *s, int wildcard,
+                     pk_target *out);
+uint16_t pk_check_port(lua_State *L, int arg);
+uint32_t pk_check_iface(lua_State *L, int arg);
+void pk_read_source(lua_State *L, int idx, int arg, int dst_family,
+                    pk_sendsrc *src);
+int pk_open_methods(lua_State *L);
+
+#endif

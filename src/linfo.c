@@ -1,0 +1,334 @@
+/* Between Lua values and the plain-C structs: info tables out, addresses,
+ * ports, interfaces and source tables in. */
+#include "lbinding.h"
+#include "pk_addr.h"
+
+#include <string.h>
+
+/* Pushes the pre-made string number k. */
+#define push_key(L, k) lua_rawgeti(L, PK_UV_KEYS, k)
+
+/* Pushes the text of an IPv4 or IPv6 address (unmapping v4-mapped) and
+ * returns its IP family; *port gets the port. */
+static int push_sockaddr_text(lua_State *L, const pk_sockaddr *a, int *port)
+{
+    char text[PK_ADDRSTRLEN];
+    size_t n;
+    if (a->sa.sa_family == AF_INET) {
+        *port = ntohs(a->v4.sin_port);
+        n = pk_format_ip4((const unsigned char *)&a->v4.sin_addr, text);
+        lua_pushlstring(L, text, n);
+        return AF_INET;
+    }
+    *port = ntohs(a->v6.sin6_port);
+    if (pk_ip6_is_v4mapped(a->v6.sin6_addr.s6_addr)) {
+        n = pk_format_ip4(a->v6.sin6_addr.s6_addr + 12, text);
+        lua_pushlstring(L, text, n);
+        return AF_INET;
+    }
+    n = pk_format_scoped(a->v6.sin6_addr.s6_addr, a->v6.sin6_scope_id, text);
+    lua_pushlstring(L, text, n);
+    return AF_INET6;
+}
+
+/* Pushes addr, port, family for getsockname. */
+void pk_push_sockaddr(lua_State *L, const pk_sockaddr *a)
+{
+    int port;
+    int fam = push_sockaddr_text(L, a, &port);
+    lua_pushinteger(L, port);
+    lua_pushstring(L, fam == AF_INET ? "inet" : "inet6");
+}
+
+/* t[k] = integer v */
+static void set_int(lua_State *L, int t, int k, lua_Integer v)
+{
+    push_key(L, k);
+    lua_pushinteger(L, v);
+    lua_rawset(L, t);
+}
+
+/* t[k] = nil, for fields an earlier datagram left in a reused table. */
+static void clear(lua_State *L, int t, int k)
+{
+    push_key(L, k);
+    lua_pushnil(L);
+    lua_rawset(L, t);
+}
+
+/* The destination fields: addr, ifindex, spec_dst. */
+static void set_destination(lua_State *L, int t, const pk_recvinfo *in,
+                            int clear_absent)
+{
+    char text[PK_ADDRSTRLEN];
+    size_t n;
+    if (!(in->has & PK_HAS_DST)) {
+        if (clear_absent) {
+            clear(L, t, PK_K_ADDR);
+            clear(L, t, PK_K_IFINDEX);
+            clear(L, t, PK_K_SPEC_DST);
+        }
+        return;
+    }
+    if (in->dst_family == AF_INET)
+        n = pk_format_ip4(in->dst, text);
+    else
+        n = pk_format_scoped(in->dst, pk_ip6_is_linklocal(in->dst)
+                             ? in->ifindex : 0, text);
+    push_key(L, PK_K_ADDR);
+    lua_pushlstring(L, text, n);
+    lua_rawset(L, t);
+    set_int(L, t, PK_K_IFINDEX, in->ifindex);
+    if (in->has & PK_HAS_SPEC_DST) {
+        n = pk_format_ip4(in->spec_dst, text);
+        push_key(L, PK_K_SPEC_DST);
+        lua_pushlstring(L, text, n);
+        lua_rawset(L, t);
+    } else if (clear_absent) {
+        clear(L, t, PK_K_SPEC_DST);
+    }
+}
+
+/* The fields of the extra options: ttl, tos, ecn, time, dropped. */
+static void set_extras(lua_State *L, int t, const pk_recvinfo *in,
+                       int clear_absent)
+{
+    if (in->has & PK_HAS_TTL) set_int(L, t, PK_K_TTL, in->ttl);
+    else if (clear_absent) clear(L, t, PK_K_TTL);
+    if (in->has & PK_HAS_TOS) {
+        set_int(L, t, PK_K_TOS, in->tos);
+        set_int(L, t, PK_K_ECN, in->tos & 3);
+    } else if (clear_absent) {
+        clear(L, t, PK_K_TOS);
+        clear(L, t, PK_K_ECN);
+    }
+    if (in->has & PK_HAS_TIME) {
+        push_key(L, PK_K_TIME);
+        lua_pushnumber(L, (lua_Number)in->sec + (lua_Number)in->nsec * 1e-9);
+        lua_rawset(L, t);
+    } else if (clear_absent) {
+        clear(L, t, PK_K_TIME);
+    }
+    if (in->has & PK_HAS_DROPPED) set_int(L, t, PK_K_DROPPED, in->dropped);
+    else if (clear_absent) clear(L, t, PK_K_DROPPED);
+}
+
+/* Fills the info table at t (absolute index) for datagram d. With
+ * clear_absent, fields that do not apply to d are removed. */
+void pk_push_info(lua_State *L, int t, const pk_datagram *d, int clear_absent)
+{
+    int port = 0, fam = AF_INET;
+
+    push_key(L, PK_K_FROM);
+    if (d->from.sa.sa_family == AF_INET || d->from.sa.sa_family == AF_INET6)
+        fam = push_sockaddr_text(L, &d->from, &port);
+    else
+        lua_pushliteral(L, "");
+    lua_rawset(L, t);
+    set_int(L, t, PK_K_PORT, port);
+    push_key(L, PK_K_FAMILY);
+    push_key(L, fam == AF_INET ? PK_K_INET : PK_K_INET6);
+    lua_rawset(L, t);
+    push_key(L, PK_K_TRUNCATED);
+    lua_pushboolean(L, d->truncated);
+    lua_rawset(L, t);
+    if (d->ctruncated) {
+        push_key(L, PK_K_CTRUNCATED);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, t);
+    } else if (clear_absent) {
+        clear(L, t, PK_K_CTRUNCATED);
+    }
+    if (d->info.has == 0 && !clear_absent) return;
+    set_destination(L, t, &d->info, clear_absent);
+    set_extras(L, t, &d->info, clear_absent);
+}
+
+/* Parses the address text at idx for socket s; raises naming arg (and
+ * field, when the text came from a table field). With wildcard, "*" is
+ * the socket family's any-address. */
+static void parse_target(lua_State *L, int idx, int arg, const char *field,
+                         const pk_sock *s, int wildcard, pk_target *out)
+{
+    size_t len;
+    const char *text = lua_tolstring(L, idx, &len);
+    int rc;
+    if (!text || lua_type(L, idx) != LUA_TSTRING) {
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s%saddress text expected, got %s",
+                      field ? field : "", field ? ": " : "", luaL_typename(L, idx)));
+        return;
+    }
+    if (wildcard && len == 1 && text[0] == '*') {
+        memset(out, 0, sizeof *out);
+        out->sa.sa.sa_family = (sa_family_t)s->family;
+        out->ip_family = s->family;
+        return;
+    }
+    rc = pk_addr_parse(text, len, &out->sa);
+    if (rc != PK_PARSE_OK) {
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s%s%s: '%s'",
+                      field ? field : "", field ? ": " : "",
+                      rc == PK_PARSE_NOSCOPE ? "unknown interface in scope"
+                                             : "not a numeric IP address",
+                      text));
+        return;
+    }
+    pk_addr_unmap(&out->sa);
+    out->ip_family = out->sa.sa.sa_family;
+    if (s->family == AF_INET && out->ip_family == AF_INET6)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s%sIPv6 address on an inet socket: '%s'",
+                      field ? field : "", field ? ": " : "", text));
+    if (s->family == AF_INET6) pk_addr_map(&out->sa);
+}
+
+/* An address argument for socket s (see parse_target). */
+void pk_check_target(lua_State *L, int arg, const pk_sock *s, int wildcard,
+                     pk_target *out)
+{
+    parse_target(L, arg, arg, NULL, s, wildcard, out);
+}
+
+/* A port argument, 0..65535. */
+uint16_t pk_check_port(lua_State *L, int arg)
+{
+    lua_Integer p = pk_checkinteger(L, arg);
+    luaL_argcheck(L, p >= 0 && p <= 65535, arg, "port out of range 0..65535");
+    return (uint16_t)p;
+}
+
+/* An interface argument: an index, or a name looked up now. */
+uint32_t pk_check_iface(lua_State *L, int arg)
+{
+    if (lua_type(L, arg) == LUA_TNUMBER) {
+        lua_Integer i = pk_checkinteger(L, arg);
+        luaL_argcheck(L, i >= 0 && i <= 0x7fffffff, arg, "interface index out of range");
+        return (uint32_t)i;
+    }
+    if (lua_type(L, arg) == LUA_TSTRING) {
+        unsigned idx = if_nametoindex(lua_tostring(L, arg));
+        if (idx == 0)
+            luaL_argerror(L, arg, lua_pushfstring(L, "unknown interface '%s'",
+                                                  lua_tostring(L, arg)));
+        return idx;
+    }
+    pk_typeerror(L, arg, "interface name or index");
+    return 0;
+}
+
+/* Pushes t[k] (raw) and returns its type. */
+static int get_field(lua_State *L, int t, int k)
+{
+    push_key(L, k);
+    lua_rawget(L, t);
+    return lua_type(L, -1);
+}
+
+/* Reads an IP address field (already pushed) as raw bytes; returns its
+ * family. Raises naming arg and the field. */
+static int field_ip(lua_State *L, int arg, const char *field,
+                    unsigned char *bytes)
+{
+    pk_target t;
+    static const pk_sock v6sock = {PK_NO_SOCKET, AF_INET6, 0, 0, 0, 0, NULL, 0};
+    parse_target(L, lua_gettop(L), arg, field, &v6sock, 0, &t);
+    pk_addr_unmap(&t.sa);
+    if (t.ip_family == AF_INET) memcpy(bytes, &t.sa.v4.sin_addr, 4);
+    else memcpy(bytes, t.sa.v6.sin6_addr.s6_addr, 16);
+    return t.ip_family;
+}
+
+/* Reads an integer field (already pushed) in lo..hi; raises otherwise. */
+static lua_Integer field_int(lua_State *L, int arg, const char *field,
+                             lua_Integer lo, lua_Integer hi)
+{
+    lua_Integer v = 0;
+    int ok = lua_type(L, -1) == LUA_TNUMBER;
+    if (ok) {
+        lua_Number n = lua_tonumber(L, -1);
+        v = (lua_Integer)n;
+        ok = (lua_Number)v == n && v >= lo && v <= hi;
+    }
+    if (!ok)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s: integer %d..%d expected",
+                      field, (int)lo, (int)hi));
+    lua_pop(L, 1);
+    return v;
+}
+
+/* An info table: the reply rules choose source and interface. */
+static void read_reply_source(lua_State *L, int t, int arg, pk_sendsrc *src)
+{
+    pk_request req;
+    memset(&req, 0, sizeof req);
+    if (get_field(L, t, PK_K_ADDR) != LUA_TNIL) {
+        req.family = field_ip(L, arg, "addr", req.dst);
+        req.has_dst = 1;
+    }
+    lua_pop(L, 1);
+    if (!req.has_dst) { src->has = 0; return; }
+    if (get_field(L, t, PK_K_SPEC_DST) != LUA_TNIL && req.family == AF_INET) {
+        unsigned char b[16];
+        if (field_ip(L, arg, "spec_dst", b) == AF_INET) {
+            memcpy(req.spec_dst, b, 4);
+            req.has_spec_dst = 1;
+        }
+    }
+    lua_pop(L, 1);
+    if (get_field(L, t, PK_K_IFINDEX) != LUA_TNIL)
+        req.ifindex = (uint32_t)field_int(L, arg, "ifindex", 0, 0x7fffffff);
+    else
+        lua_pop(L, 1);
+    if (req.family == AF_INET6) {
+        if (get_field(L, t, PK_K_FROM) == LUA_TSTRING) {
+            unsigned char b[16];
+            req.peer_linklocal = field_ip(L, arg, "from", b) == AF_INET6
+                                 && pk_ip6_is_linklocal(b);
+        }
+        lua_pop(L, 1);
+    }
+    pk_reply_source(&req, src);
+}
+
+/* Any other table: addr and ifindex taken literally. */
+static void read_literal_source(lua_State *L, int t, int arg, pk_sendsrc *src)
+{
+    src->has = 0;
+    if (get_field(L, t, PK_K_ADDR) != LUA_TNIL) {
+        src->family = field_ip(L, arg, "addr", src->addr);
+        src->has |= PK_SRC_ADDR;
+    }
+    lua_pop(L, 1);
+    if (get_field(L, t, PK_K_IFINDEX) != LUA_TNIL) {
+        src->ifindex = (uint32_t)field_int(L, arg, "ifindex", 0, 0x7fffffff);
+        src->has |= PK_SRC_IFINDEX;
+    } else {
+        lua_pop(L, 1);
+    }
+}
+
+/* Reads the source table at t (absolute) for a datagram to an address of
+ * dst_family; raises naming arg on a malformed table. */
+void pk_read_source(lua_State *L, int t, int arg, int dst_family,
+                    pk_sendsrc *src)
+{
+    int reply = get_field(L, t, PK_K_FROM) != LUA_TNIL;
+    lua_pop(L, 1);
+    if (reply) read_reply_source(L, t, arg, src);
+    else read_literal_source(L, t, arg, src);
+    if (get_field(L, t, PK_K_TTL) != LUA_TNIL) {
+        src->ttl = (int)field_int(L, arg, "ttl", 0, 255);
+        src->has |= PK_SRC_TTL;
+    } else {
+        lua_pop(L, 1);
+    }
+    if (get_field(L, t, PK_K_TOS) != LUA_TNIL) {
+        src->tos = (int)field_int(L, arg, "tos", 0, 255);
+        src->has |= PK_SRC_TOS;
+    } else {
+        lua_pop(L, 1);
+    }
+    if ((src->has & PK_SRC_ADDR) && src->family != dst_family)
+        luaL_argerror(L, arg, dst_family == AF_INET
+                      ? "source is IPv6 but the destination is IPv4"
+                      : "source is IPv4 but the destination is IPv6");
+}

@@ -1,0 +1,247 @@
+/* luaopen_pktinfo_core: the module table, socket constructors and the
+ * interface name/index lookups. */
+#include "lbinding.h"
+
+#include <string.h>
+
+#define PK_VERSION "0.1.0"
+
+#if defined(_WIN32)
+#define PK_EXPORT __declspec(dllexport)
+#else
+#define PK_EXPORT __attribute__((visibility("default")))
+#endif
+
+/* The names opts may hold, in the order they are applied. */
+static const char *const opt_names[] = {
+    "v6only", "reuseaddr", "reuseport", "broadcast", "rcvbuf", "sndbuf",
+    "pktinfo", "timeout", "own", NULL
+};
+
+/* Raises unless every key of the opts table at arg is a known name. */
+static void check_opts(lua_State *L, int arg)
+{
+    if (lua_isnoneornil(L, arg)) return;
+    luaL_checktype(L, arg, LUA_TTABLE);
+    lua_pushnil(L);
+    while (lua_next(L, arg)) {
+        int i, known = 0;
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING)
+            for (i = 0; opt_names[i]; i++)
+                if (strcmp(opt_names[i], lua_tostring(L, -1)) == 0) known = 1;
+        if (!known)
+            luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'",
+                          lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1)
+                                                         : luaL_typename(L, -1)));
+    }
+}
+
+/* Applies the socket options of opts (arg); returns 0 or an OS error. */
+static int apply_opts(lua_State *L, int arg, pk_sock *s)
+{
+    int i, err = 0;
+    if (lua_isnoneornil(L, arg)) return 0;
+    for (i = 0; opt_names[i] && !err; i++) {
+        const char *name = opt_names[i];
+        lua_getfield(L, arg, name);
+        if (lua_isnil(L, -1) || strcmp(name, "own") == 0) {
+            /* absent, or read by wrap */
+        } else if (strcmp(name, "pktinfo") == 0) {
+            err = lua_toboolean(L, -1) ? pk_sock_set_pktinfo(s, 1) : 0;
+        } else if (strcmp(name, "timeout") == 0) {
+            lua_Number t;
+            if (lua_type(L, -1) != LUA_TNUMBER)
+                luaL_argerror(L, arg, "opts.timeout: number expected");
+            t = lua_tonumber(L, -1);
+            s->timeout = t < 0 ? -1 : t;
+        } else {
+            const pk_option *o = pk_option_find(name);
+            int value = lua_toboolean(L, -1);
+            if (!o) { lua_pop(L, 1); continue; }   /* reuseport where absent */
+            if (o->kind == PK_OPTK_INT) {
+                lua_Integer v = lua_tointeger(L, -1);
+                if (lua_type(L, -1) != LUA_TNUMBER || v <= 0 || v > 0x7fffffff)
+                    luaL_argerror(L, arg, lua_pushfstring(L,
+                                  "opts.%s: positive integer expected", name));
+                value = (int)v;
+            }
+            err = pk_sock_setopt(s, o, value);
+        }
+        lua_pop(L, 1);
+    }
+    return err;
+}
+
+/* A new socket userdata, closed, with the metatable already set so that
+ * __gc is safe on every later failure. */
+static pk_sock *new_userdata(lua_State *L)
+{
+    pk_sock *s = (pk_sock *)lua_newuserdata(L, sizeof *s);
+    memset(s, 0, sizeof *s);
+    s->fd = PK_NO_SOCKET;
+    s->timeout = -1;
+    lua_pushvalue(L, PK_UV_META);
+    lua_setmetatable(L, -2);
+    return s;
+}
+
+/* Opens a socket, applies opts; returns it, or the error triple. */
+static int open_socket(lua_State *L, int family, int type, int protocol,
+                       int opts)
+{
+    pk_sock *s;
+    int err;
+    lua_settop(L, opts);                  /* opts is nil when absent */
+    check_opts(L, opts);
+    s = new_userdata(L);
+    if ((err = pk_sock_open(s, family, type, protocol)))
+        return pk_push_error(L, err);
+    if ((err = apply_opts(L, opts, s))) {
+        pk_sock_close(s);
+        return pk_push_error(L, err);
+    }
+    return 1;
+}
+
+/* The family argument: "inet" (default) or "inet6". */
+static int check_family(lua_State *L, int arg, const char *def)
+{
+    static const char *const names[] = {"inet", "inet6", NULL};
+    return luaL_checkoption(L, arg, def, names) == 0 ? AF_INET : AF_INET6;
+}
+
+/* pktinfo.udp([family [, opts]]) */
+static int f_udp(lua_State *L)
+{
+    int family = check_family(L, 1, "inet");
+    return open_socket(L, family, SOCK_DGRAM, 0, 2);
+}
+
+/* pktinfo.raw(family, protocol [, opts]) */
+static int f_raw(lua_State *L)
+{
+    int family = check_family(L, 1, NULL);
+    int protocol;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        protocol = pk_protocol_number(lua_tostring(L, 2));
+        if (protocol < 0)
+            luaL_argerror(L, 2, lua_pushfstring(L, "unknown protocol '%s'",
+                                                lua_tostring(L, 2)));
+    } else {
+        lua_Integer p = pk_checkinteger(L, 2);
+        luaL_argcheck(L, p >= 0 && p <= 255, 2, "protocol out of range 0..255");
+        protocol = (int)p;
+    }
+    return open_socket(L, family, SOCK_RAW, protocol, 3);
+}
+
+/* pktinfo.wrap(fd_or_object [, opts]): adopts a descriptor, borrowed
+ * unless opts.own. */
+static int f_wrap(lua_State *L)
+{
+    lua_Integer fd;
+    pk_sock *s;
+    int err, own = 0;
+    if (lua_type(L, 1) != LUA_TNUMBER) {
+        if (lua_type(L, 1) != LUA_TTABLE && lua_type(L, 1) != LUA_TUSERDATA)
+            return pk_typeerror(L, 1, "descriptor or object with getfd");
+        lua_getfield(L, 1, "getfd");
+        if (lua_type(L, -1) != LUA_TFUNCTION)
+            return luaL_argerror(L, 1, "object has no getfd method");
+        lua_pushvalue(L, 1);
+        lua_call(L, 1, 1);
+        if (lua_type(L, -1) != LUA_TNUMBER)
+            return luaL_argerror(L, 1, "getfd did not return a number");
+        lua_replace(L, 1);
+    }
+    fd = pk_checkinteger(L, 1);
+    lua_settop(L, 2);
+    check_opts(L, 2);
+    if (!lua_isnoneornil(L, 2)) {
+        lua_getfield(L, 2, "own");
+        own = lua_toboolean(L, -1);
+        lua_pop(L, 1);
+    }
+    if (fd < 0) {
+        lua_pushnil(L);
+        lua_pushliteral(L, "descriptor is negative (socket not created yet?)");
+        lua_pushliteral(L, "EBADF");
+        return 3;
+    }
+    s = new_userdata(L);
+    if ((err = pk_sock_adopt(s, (pk_socket_t)fd, own))) return pk_push_error(L, err);
+    if ((err = apply_opts(L, 2, s))) {
+        pk_sock_close(s);
+        return pk_push_error(L, err);
+    }
+    return 1;
+}
+
+/* pktinfo.ifname(ifindex) -> name | nil, err */
+static int f_ifname(lua_State *L)
+{
+    char name[IF_NAMESIZE];
+    lua_Integer i = pk_checkinteger(L, 1);
+    luaL_argcheck(L, i >= 0 && i <= 0x7fffffff, 1, "interface index out of range");
+    if (!if_indextoname((unsigned)i, name)) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "no interface with index %d", (int)i);
+        lua_pushliteral(L, "ENXIO");
+        return 3;
+    }
+    lua_pushstring(L, name);
+    return 1;
+}
+
+/* pktinfo.ifindex(name) -> index | nil, err */
+static int f_ifindex(lua_State *L)
+{
+    const char *name = luaL_checkstring(L, 1);
+    unsigned idx = if_nametoindex(name);
+    if (idx == 0) {
+        lua_pushnil(L);
+        lua_pushfstring(L, "no interface named '%s'", name);
+        lua_pushliteral(L, "ENODEV");
+        return 3;
+    }
+    lua_pushinteger(L, idx);
+    return 1;
+}
+
+static const luaL_Reg functions[] = {
+    {"udp", f_udp}, {"raw", f_raw}, {"wrap", f_wrap},
+    {"ifname", f_ifname}, {"ifindex", f_ifindex},
+    {NULL, NULL}
+};
+
+/* The pre-made strings, in PK_K_* order. */
+static const char *const key_names[] = {
+    "from", "port", "family", "addr", "ifindex", "spec_dst", "truncated",
+    "ctruncated", "ttl", "tos", "ecn", "time", "dropped", "data", "to",
+    "inet", "inet6"
+};
+
+/* require "pktinfo.core" */
+PK_EXPORT int luaopen_pktinfo_core(lua_State *L);
+PK_EXPORT int luaopen_pktinfo_core(lua_State *L)
+{
+    int i, err = pk_sys_init();
+    if (err) return luaL_error(L, "pktinfo: socket layer failed to start (%d)", err);
+    lua_newtable(L);                                  /* module */
+    luaL_newmetatable(L, "pktinfo.socket");           /* module mt */
+    lua_createtable(L, PK_K_COUNT_ - 1, 0);           /* module mt keys */
+    for (i = 1; i < PK_K_COUNT_; i++) {
+        lua_pushstring(L, key_names[i - 1]);
+        lua_rawseti(L, -2, i);
+    }
+    pk_open_methods(L);
+    pk_setfuncs(L, functions, 2);                     /* module */
+    lua_pushliteral(L, PK_VERSION);
+    lua_setfield(L, -2, "_VERSION");
+    lua_pushinteger(L, IP_PKTINFO);
+    lua_setfield(L, -2, "IP_PKTINFO");
+    lua_pushinteger(L, IPV6_PKTINFO);
+    lua_setfield(L, -2, "IPV6_PKTINFO");
+    return 1;
+}

@@ -1,0 +1,266 @@
+/* Control messages: decode, encode, and the reply-source rules. */
+#include "pk_cmsg.h"
+#include "pk_addr.h"
+
+#include <string.h>
+#include <time.h>
+
+/* Bytes of payload the message at c really has inside [start, end). */
+static size_t payload_len(const struct cmsghdr *c, const unsigned char *end)
+{
+    const unsigned char *data = CMSG_DATA(c);
+    size_t claimed, avail;
+    if (c->cmsg_len < CMSG_LEN(0) || data > end) return 0;
+    claimed = c->cmsg_len - CMSG_LEN(0);
+    avail = (size_t)(end - data);
+    return claimed < avail ? claimed : avail;
+}
+
+/* Reads an int-sized or byte-sized value (IP_TOS arrives as one byte). */
+static int read_small_int(const struct cmsghdr *c, size_t len, int *out)
+{
+    if (len >= sizeof(int)) { memcpy(out, CMSG_DATA(c), sizeof(int)); return 1; }
+    if (len >= 1) { *out = *(const unsigned char *)CMSG_DATA(c); return 1; }
+    return 0;
+}
+
+/* One IPPROTO_IP message. */
+static void decode_ip(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
+{
+    switch (c->cmsg_type) {
+#ifdef IP_PKTINFO
+    case IP_PKTINFO: {
+        struct in_pktinfo pi;
+        if (len < sizeof pi) return;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        out->has |= PK_HAS_DST | PK_HAS_DST_V4 | PK_HAS_SPEC_DST;
+        out->dst_family = AF_INET;
+        memcpy(out->dst, &pi.ipi_addr, 4);
+        memcpy(out->spec_dst, &pi.ipi_spec_dst, 4);
+        out->ifindex = (uint32_t)pi.ipi_ifindex;
+        return;
+    }
+#endif
+    case IP_TTL:
+        if (read_small_int(c, len, &out->ttl)) out->has |= PK_HAS_TTL;
+        return;
+    case IP_TOS:
+        if (read_small_int(c, len, &out->tos)) {
+            out->tos &= 0xff;
+            out->has |= PK_HAS_TOS;
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* One IPPROTO_IPV6 message. An IPv4 datagram on a dual-stack socket may
+ * carry a v4-mapped IPV6_PKTINFO too: the IPv4 one, which has spec_dst,
+ * wins whatever the order. */
+static void decode_ip6(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
+{
+    switch (c->cmsg_type) {
+    case IPV6_PKTINFO: {
+        struct in6_pktinfo pi;
+        if (len < sizeof pi || (out->has & PK_HAS_DST_V4)) return;
+        memcpy(&pi, CMSG_DATA(c), sizeof pi);
+        out->has |= PK_HAS_DST;
+        out->ifindex = (uint32_t)pi.ipi6_ifindex;
+        if (pk_ip6_is_v4mapped(pi.ipi6_addr.s6_addr)) {
+            out->dst_family = AF_INET;
+            memcpy(out->dst, pi.ipi6_addr.s6_addr + 12, 4);
+        } else {
+            out->dst_family = AF_INET6;
+            memcpy(out->dst, pi.ipi6_addr.s6_addr, 16);
+        }
+        return;
+    }
+    case IPV6_HOPLIMIT:
+        if (read_small_int(c, len, &out->ttl)) out->has |= PK_HAS_TTL;
+        return;
+#ifdef IPV6_TCLASS
+    case IPV6_TCLASS:
+        if (read_small_int(c, len, &out->tos)) {
+            out->tos &= 0xff;
+            out->has |= PK_HAS_TOS;
+        }
+        return;
+#endif
+    default:
+        return;
+    }
+}
+
+/* One SOL_SOCKET message: receive time and the drop counter. */
+static void decode_socket(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
+{
+    switch (c->cmsg_type) {
+#ifdef SCM_TIMESTAMPNS
+    case SCM_TIMESTAMPNS: {
+        struct timespec ts;
+        if (len < sizeof ts) return;
+        memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        out->sec = ts.tv_sec;
+        out->nsec = ts.tv_nsec;
+        out->has |= PK_HAS_TIME;
+        return;
+    }
+#endif
+#ifdef SO_RXQ_OVFL
+    case SO_RXQ_OVFL:
+        if (len < sizeof(uint32_t)) return;
+        memcpy(&out->dropped, CMSG_DATA(c), sizeof(uint32_t));
+        out->has |= PK_HAS_DROPPED;
+        return;
+#endif
+    default:
+        (void)len;
+        return;
+    }
+}
+
+/* Fills *out from a control buffer as recvmsg left it. Messages are told
+ * apart by level and type, never by the socket's family; short, unknown
+ * or malformed ones are skipped. control must be aligned for cmsghdr. */
+void pk_cmsg_decode(const void *control, size_t len, pk_recvinfo *out)
+{
+    struct msghdr m;
+    struct cmsghdr *c;
+    const unsigned char *end = (const unsigned char *)control + len;
+
+    out->has = 0;
+    memset(&m, 0, sizeof m);
+    m.msg_control = (void *)(uintptr_t)control;
+    m.msg_controllen = len;
+    for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+        size_t plen = payload_len(c, end);
+        if (c->cmsg_level == IPPROTO_IP) decode_ip(c, plen, out);
+        else if (c->cmsg_level == IPPROTO_IPV6) decode_ip6(c, plen, out);
+        else if (c->cmsg_level == SOL_SOCKET) decode_socket(c, plen, out);
+    }
+}
+
+/* Appends one message at *off; returns 0, or -1 when it does not fit. */
+static int put_cmsg(unsigned char *buf, size_t cap, size_t *off,
+                    int level, int type, const void *data, size_t len)
+{
+    struct cmsghdr h;
+    if (*off + CMSG_SPACE(len) > cap) return -1;
+    memset(buf + *off, 0, CMSG_SPACE(len));
+    memset(&h, 0, sizeof h);
+    h.cmsg_level = level;
+    h.cmsg_type = type;
+    h.cmsg_len = CMSG_LEN(len);
+    memcpy(buf + *off, &h, sizeof h);
+    memcpy(buf + *off + (CMSG_DATA(&h) - (unsigned char *)&h), data, len);
+    *off += CMSG_SPACE(len);
+    return 0;
+}
+
+/* The IPv4 messages for src: IP_PKTINFO (source in ipi_spec_dst, which is
+ * what the kernel reads; ipi_addr is ignored on send), IP_TTL, IP_TOS. */
+static int encode_ip4(unsigned char *buf, size_t cap, size_t *off,
+                      const pk_sendsrc *src)
+{
+    if (src->has & (PK_SRC_ADDR | PK_SRC_IFINDEX)) {
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        if (src->has & PK_SRC_ADDR) {
+            if (src->family != AF_INET) return -1;
+            memcpy(&pi.ipi_spec_dst, src->addr, 4);
+        }
+        if (src->has & PK_SRC_IFINDEX) pi.ipi_ifindex = (int)src->ifindex;
+        if (put_cmsg(buf, cap, off, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi))
+            return -1;
+    }
+    if ((src->has & PK_SRC_TTL)
+        && put_cmsg(buf, cap, off, IPPROTO_IP, IP_TTL, &src->ttl, sizeof(int)))
+        return -1;
+    if ((src->has & PK_SRC_TOS)
+        && put_cmsg(buf, cap, off, IPPROTO_IP, IP_TOS, &src->tos, sizeof(int)))
+        return -1;
+    return 0;
+}
+
+/* The IPv6 messages for src: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS. */
+static int encode_ip6(unsigned char *buf, size_t cap, size_t *off,
+                      const pk_sendsrc *src)
+{
+    if (src->has & (PK_SRC_ADDR | PK_SRC_IFINDEX)) {
+        struct in6_pktinfo pi;
+        memset(&pi, 0, sizeof pi);
+        if (src->has & PK_SRC_ADDR) {
+            if (src->family != AF_INET6) return -1;
+            memcpy(pi.ipi6_addr.s6_addr, src->addr, 16);
+        }
+        if (src->has & PK_SRC_IFINDEX) pi.ipi6_ifindex = src->ifindex;
+        if (put_cmsg(buf, cap, off, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi))
+            return -1;
+    }
+    if ((src->has & PK_SRC_TTL)
+        && put_cmsg(buf, cap, off, IPPROTO_IPV6, IPV6_HOPLIMIT, &src->ttl,
+                    sizeof(int)))
+        return -1;
+    if ((src->has & PK_SRC_TOS)
+        && put_cmsg(buf, cap, off, IPPROTO_IPV6, IPV6_TCLASS, &src->tos,
+                    sizeof(int)))
+        return -1;
+    return 0;
+}
+
+/* Writes the control messages that send one datagram from src, built for
+ * the destination's IP version (dst_family). Returns the bytes written
+ * (0: nothing to say), or -1 if src's address is of the other family or
+ * buf is too small. buf must be aligned for cmsghdr. */
+long pk_cmsg_encode(void *buf, size_t cap, int dst_family,
+                    const pk_sendsrc *src)
+{
+    size_t off = 0;
+    int rc = dst_family == AF_INET ? encode_ip4(buf, cap, &off, src)
+                                   : encode_ip6(buf, cap, &off, src);
+    return rc ? -1 : (long)off;
+}
+
+/* The source of a reply to req (DESIGN.md, "Sources"): the address the
+ * request was sent to, or for broadcast and multicast the receiving
+ * interface's own address; the ifindex only where routing alone would be
+ * wrong, so that a unicast reply is routed normally. */
+void pk_reply_source(const pk_request *req, pk_sendsrc *out)
+{
+    out->has = 0;
+    if (!req->has_dst) return;
+    if (req->family == AF_INET) {
+        static const unsigned char all_ones[4] = {255, 255, 255, 255};
+        int group = pk_ip4_is_multicast(req->dst)
+                    || memcmp(req->dst, all_ones, 4) == 0;
+        int broadcast = group || (req->has_spec_dst
+                                  && memcmp(req->dst, req->spec_dst, 4) != 0);
+        out->family = AF_INET;
+        if (req->has_spec_dst) {
+            memcpy(out->addr, req->spec_dst, 4);
+            out->has |= PK_SRC_ADDR;
+        } else if (!group) {
+            memcpy(out->addr, req->dst, 4);
+            out->has |= PK_SRC_ADDR;
+        }
+        if (broadcast && req->ifindex) {
+            out->ifindex = req->ifindex;
+            out->has |= PK_SRC_IFINDEX;
+        }
+        return;
+    }
+    out->family = AF_INET6;
+    if (pk_ip6_is_multicast(req->dst)) {
+        memset(out->addr, 0, 16);
+        out->has |= PK_SRC_ADDR;
+        if (req->ifindex) { out->ifindex = req->ifindex; out->has |= PK_SRC_IFINDEX; }
+        return;
+    }
+    memcpy(out->addr, req->dst, 16);
+    out->has |= PK_SRC_ADDR;
+    if ((req->peer_linklocal || pk_ip6_is_linklocal(req->dst)) && req->ifindex) {
+        out->ifindex = req->ifindex;
+        out->has |= PK_SRC_IFINDEX;
+    }
+}

@@ -1,0 +1,63 @@
+/* The names setoption/getoption and raw() accept, mapped to socket options
+ * and protocol numbers. Plain data, shared by every platform. */
+#include "pk_sock.h"
+
+#include <string.h>
+
+#ifndef IPV6_RECVPKTINFO
+#define IPV6_RECVPKTINFO IPV6_PKTINFO
+#endif
+
+#define NONE (-1)
+
+static const pk_option options[] = {
+    {"reuseaddr", PK_OPTK_BOOL, PK_OPTL_SOCKET, SOL_SOCKET, SO_REUSEADDR, NONE, NONE},
+#ifdef SO_REUSEPORT
+    {"reuseport", PK_OPTK_BOOL, PK_OPTL_SOCKET, SOL_SOCKET, SO_REUSEPORT, NONE, NONE},
+#endif
+    {"broadcast", PK_OPTK_BOOL, PK_OPTL_SOCKET, SOL_SOCKET, SO_BROADCAST, NONE, NONE},
+    {"rcvbuf", PK_OPTK_INT, PK_OPTL_SOCKET, SOL_SOCKET, SO_RCVBUF, NONE, NONE},
+    {"sndbuf", PK_OPTK_INT, PK_OPTL_SOCKET, SOL_SOCKET, SO_SNDBUF, NONE, NONE},
+    {"v6only", PK_OPTK_BOOL, PK_OPTL_IPV6ONLY, NONE, NONE, IPPROTO_IPV6, IPV6_V6ONLY},
+    {"ttl", PK_OPTK_INT, PK_OPTL_IP, IPPROTO_IP, IP_TTL, IPPROTO_IPV6, IPV6_UNICAST_HOPS},
+#ifdef IP_RECVTTL
+    {"recvttl", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_RECVTTL, IPPROTO_IPV6, IPV6_RECVHOPLIMIT},
+#endif
+#ifdef IP_RECVTOS
+    {"recvtos", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_RECVTOS, IPPROTO_IPV6, IPV6_RECVTCLASS},
+#endif
+#ifdef SO_TIMESTAMPNS
+    {"timestamp", PK_OPTK_BOOL, PK_OPTL_SOCKET, SOL_SOCKET, SO_TIMESTAMPNS, NONE, NONE},
+#endif
+#ifdef SO_RXQ_OVFL
+    {"rxq_ovfl", PK_OPTK_BOOL, PK_OPTL_SOCKET, SOL_SOCKET, SO_RXQ_OVFL, NONE, NONE},
+#endif
+    {"multicast-ttl", PK_OPTK_INT, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_TTL, IPPROTO_IPV6, IPV6_MULTICAST_HOPS},
+    {"multicast-loop", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_LOOP, IPPROTO_IPV6, IPV6_MULTICAST_LOOP},
+    {"multicast-if", PK_OPTK_IFACE, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_IF, IPPROTO_IPV6, IPV6_MULTICAST_IF},
+    {NULL, 0, 0, 0, 0, 0, 0}
+};
+
+/* The option called name, or NULL. */
+const pk_option *pk_option_find(const char *name)
+{
+    const pk_option *o;
+    for (o = options; o->name; o++)
+        if (strcmp(o->name, name) == 0) return o;
+    return NULL;
+}
+
+/* The IP protocol number for a name raw() accepts, or -1. */
+int pk_protocol_number(const char *name)
+{
+    static const struct { const char *name; int number; } protocols[] = {
+        {"ip", 0}, {"icmp", 1}, {"igmp", 2}, {"tcp", 6}, {"udp", 17},
+        {"ipv6", 41}, {"gre", 47}, {"esp", 50}, {"ah", 51}, {"icmpv6", 58},
+        {"ospf", 89}, {"pim", 103}, {"vrrp", 112}, {"sctp", 132},
+        {"udplite", 136}, {"raw", 255}, {NULL, 0}
+    };
+    int i;
+    for (i = 0; protocols[i].name; i++)
+        if (strcmp(protocols[i].name, name) == 0) return protocols[i].number;
+    return -1;
+}

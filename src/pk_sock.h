@@ -1,0 +1,93 @@
+/* The platform layer: every system call the module makes, on plain C
+ * structs, returning 0 or an error number (errno, or WSA* on Windows).
+ * pk_sock_posix.c implements it for POSIX; a Windows file does the same. */
+#ifndef PK_SOCK_H
+#define PK_SOCK_H
+
+#include "pk_platform.h"
+#include "pk_cmsg.h"
+
+#include <stdlib.h>
+
+/* A socket as the module keeps it (embedded in the Lua userdata). */
+typedef struct pk_sock {
+    pk_socket_t fd;              /* PK_NO_SOCKET once closed */
+    int family;                  /* AF_INET or AF_INET6 */
+    int type;                    /* SOCK_DGRAM, SOCK_RAW (or SOCK_STREAM wrapped) */
+    int protocol;
+    int owned;                   /* close the descriptor on close/gc */
+    double timeout;              /* < 0: block; 0: never wait; seconds */
+    unsigned char *buf;          /* receive buffer, grown on demand */
+    size_t bufcap;
+} pk_sock;
+
+/* One datagram received. */
+typedef struct pk_datagram {
+    unsigned char *data;         /* where the payload was written */
+    size_t cap;                  /* its room */
+    size_t len;                  /* bytes stored (<= cap) */
+    int truncated;               /* the datagram was longer than cap */
+    int ctruncated;              /* the kernel cut control data */
+    pk_sockaddr from;
+    pk_recvinfo info;
+} pk_datagram;
+
+/* The kinds of option values, for pk_option. */
+enum { PK_OPTK_BOOL, PK_OPTK_INT, PK_OPTK_IFACE };
+/* Where an option lives: socket level, or IP level of the socket's family
+ * (both levels on a dual-stack socket). */
+enum { PK_OPTL_SOCKET, PK_OPTL_IP, PK_OPTL_IPV6ONLY };
+
+/* One option of setoption/getoption. */
+typedef struct pk_option {
+    const char *name;
+    int kind;
+    int where;
+    int level4, name4;           /* socket level or IPv4 level */
+    int level6, name6;           /* IPv6 level (-1: none) */
+} pk_option;
+
+/* Makes the receive buffer at least size bytes (at least 1). Returns 0 or
+ * ENOMEM; the old buffer stays on failure. */
+static inline int pk_sock_reserve(pk_sock *s, size_t size)
+{
+    unsigned char *b;
+    if (size == 0) size = 1;
+    if (size <= s->bufcap) return 0;
+    b = (unsigned char *)realloc(s->buf, size);
+    if (!b) return ENOMEM;
+    s->buf = b;
+    s->bufcap = size;
+    return 0;
+}
+
+const pk_option *pk_option_find(const char *name);
+int pk_protocol_number(const char *name);
+
+int pk_sys_init(void);
+double pk_now(void);
+int pk_sock_open(pk_sock *s, int family, int type, int protocol);
+int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned);
+int pk_sock_close(pk_sock *s);
+int pk_sock_bind(pk_sock *s, const pk_sockaddr *a);
+int pk_sock_name(const pk_sock *s, pk_sockaddr *a);
+int pk_sock_dualstack(const pk_sock *s, int *dual);
+int pk_sock_set_pktinfo(pk_sock *s, int on);
+int pk_sock_get_pktinfo(const pk_sock *s, int *on);
+int pk_sock_setopt(pk_sock *s, const pk_option *o, int value);
+int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
+                   pk_sockaddr *addr_out);
+int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
+                       uint32_t ifindex);
+int pk_sock_recv(pk_sock *s, pk_datagram *d);
+int pk_sock_send(pk_sock *s, const void *data, size_t len,
+                 const pk_sockaddr *to, const void *control,
+                 size_t controllen, size_t *sent);
+int pk_sock_wait(const pk_sock *s, int for_write, double *deadline);
+int pk_ipv4_disabled_ignorable(int err, int (*probe_ipv4)(void));
+int pk_probe_ipv4(void);
+
+const char *pk_errname(int err);
+const char *pk_errmsg(int err, char *buf, size_t cap);
+
+#endif

@@ -1,0 +1,360 @@
+/* The platform layer on POSIX (Linux first): sockets, options, recvmsg and
+ * sendmsg with timeouts. No lua_State; every function returns 0 or errno. */
+#include "pk_sock.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef IPV6_RECVPKTINFO
+#define IPV6_RECVPKTINFO IPV6_PKTINFO
+#endif
+
+/* Nothing to initialise on POSIX. */
+int pk_sys_init(void)
+{
+    return 0;
+}
+
+/* Seconds on a clock that never goes back. */
+double pk_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* setsockopt of an int; 0 or errno. */
+static int set_int(pk_socket_t fd, int level, int name, int value)
+{
+    return setsockopt(fd, level, name, &value, sizeof value) ? errno : 0;
+}
+
+/* getsockopt of an int; 0 or errno. */
+static int get_int(pk_socket_t fd, int level, int name, int *value)
+{
+    socklen_t len = sizeof *value;
+    *value = 0;
+    return getsockopt(fd, level, name, value, &len) ? errno : 0;
+}
+
+/* Opens a new non-blocking, close-on-exec socket; inet6 sockets start
+ * dual-stack. */
+int pk_sock_open(pk_sock *s, int family, int type, int protocol)
+{
+    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd < 0) return errno;
+    s->fd = fd;
+    s->family = family;
+    s->type = type;
+    s->protocol = protocol;
+    s->owned = 1;
+    if (family == AF_INET6) {
+        int err = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+        if (err) { pk_sock_close(s); return err; }
+    }
+    return 0;
+}
+
+/* Adopts an existing descriptor, reading its family, type and protocol
+ * from the kernel. Its flags are left alone: the module passes
+ * MSG_DONTWAIT instead of making a borrowed descriptor non-blocking. */
+int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned)
+{
+    pk_sockaddr a;
+    socklen_t len = sizeof a;
+    int type, err, protocol = 0;
+
+    if ((err = get_int(fd, SOL_SOCKET, SO_TYPE, &type))) return err;
+#ifdef SO_DOMAIN
+    {
+        int domain;
+        if ((err = get_int(fd, SOL_SOCKET, SO_DOMAIN, &domain))) return err;
+        a.sa.sa_family = (sa_family_t)domain;
+    }
+#else
+    if (getsockname(fd, &a.sa, &len)) return errno;
+#endif
+    (void)len;
+    if (a.sa.sa_family != AF_INET && a.sa.sa_family != AF_INET6)
+        return EAFNOSUPPORT;
+#ifdef SO_PROTOCOL
+    get_int(fd, SOL_SOCKET, SO_PROTOCOL, &protocol);
+#endif
+    s->fd = fd;
+    s->family = a.sa.sa_family;
+    s->type = type;
+    s->protocol = protocol;
+    s->owned = owned;
+    return 0;
+}
+
+/* Closes the descriptor if owned and frees the receive buffer; safe to
+ * call twice. */
+int pk_sock_close(pk_sock *s)
+{
+    int err = 0;
+    if (s->fd != PK_NO_SOCKET && s->owned && close(s->fd)) err = errno;
+    s->fd = PK_NO_SOCKET;
+    free(s->buf);
+    s->buf = NULL;
+    s->bufcap = 0;
+    return err == EINTR ? 0 : err;
+}
+
+/* Binds to a (already in the socket's family). */
+int pk_sock_bind(pk_sock *s, const pk_sockaddr *a)
+{
+    return bind(s->fd, &a->sa, pk_sockaddr_len(a)) ? errno : 0;
+}
+
+/* The local address. */
+int pk_sock_name(const pk_sock *s, pk_sockaddr *a)
+{
+    socklen_t len = sizeof *a;
+    memset(a, 0, sizeof *a);
+    return getsockname(s->fd, &a->sa, &len) ? errno : 0;
+}
+
+/* Whether an inet6 socket takes IPv4 traffic too (IPV6_V6ONLY off). */
+int pk_sock_dualstack(const pk_sock *s, int *dual)
+{
+    int v6only, err;
+    *dual = 0;
+    if (s->family != AF_INET6) return 0;
+    if ((err = get_int(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only))) return err;
+    *dual = !v6only;
+    return 0;
+}
+
+/* The IP_PKTINFO page's rule for dual-stack sockets: a failure to set an
+ * IPv4-level option with EINVAL is ignored only when IPv4 is disabled,
+ * which probe_ipv4 tells by failing with EAFNOSUPPORT. */
+int pk_ipv4_disabled_ignorable(int err, int (*probe_ipv4)(void))
+{
+    return err == EINVAL && probe_ipv4() == EAFNOSUPPORT;
+}
+
+/* Tries to create an AF_INET socket: 0 if IPv4 is there, else the error. */
+int pk_probe_ipv4(void)
+{
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return errno;
+    close(fd);
+    return 0;
+}
+
+/* Only datagram and raw sockets have packet information (the page's
+ * ENOPROTOOPT rule; Linux itself accepts the option on TCP sockets). */
+static int check_pktinfo_type(const pk_sock *s)
+{
+    return s->type == SOCK_DGRAM || s->type == SOCK_RAW ? 0 : ENOPROTOOPT;
+}
+
+/* Turns packet information on or off: IP_PKTINFO, IPV6_RECVPKTINFO, and
+ * both on a dual-stack socket. */
+int pk_sock_set_pktinfo(pk_sock *s, int on)
+{
+    int err, dual;
+    on = on ? 1 : 0;
+    if ((err = check_pktinfo_type(s))) return err;
+    if (s->family == AF_INET)
+        return set_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
+    if ((err = set_int(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, on))) return err;
+    if ((err = pk_sock_dualstack(s, &dual)) || !dual) return err;
+    err = set_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
+    if (err && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4)) err = 0;
+    return err;
+}
+
+/* Reads back from the kernel whether packet information is on (on a
+ * dual-stack socket, both options must be). */
+int pk_sock_get_pktinfo(const pk_sock *s, int *on)
+{
+    int err, dual, v4;
+    *on = 0;
+    if ((err = check_pktinfo_type(s))) return err;
+    if (s->family == AF_INET)
+        return get_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
+    if ((err = get_int(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, on))) return err;
+    if (!*on || pk_sock_dualstack(s, &dual) || !dual) return 0;
+    if (get_int(s->fd, IPPROTO_IP, IP_PKTINFO, &v4) == 0) *on = v4 != 0;
+    return 0;
+}
+
+/* Sets multicast-if: an ifindex (0 lets the kernel choose). */
+static int set_iface(pk_sock *s, int level, int name, int v6, int ifindex)
+{
+    if (!v6) {
+        struct ip_mreqn m;
+        memset(&m, 0, sizeof m);
+        m.imr_ifindex = ifindex;
+        return setsockopt(s->fd, level, name, &m, sizeof m) ? errno : 0;
+    }
+    return set_int(s->fd, level, name, ifindex);
+}
+
+/* Sets an option at its level; IP-level options go to both IP versions
+ * on a dual-stack socket. */
+int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
+{
+    int err, dual;
+    if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
+    if (o->where == PK_OPTL_SOCKET)
+        return set_int(s->fd, o->level4, o->name4, value);
+    if (o->where == PK_OPTL_IPV6ONLY)
+        return s->family == AF_INET6
+            ? set_int(s->fd, o->level6, o->name6, value) : ENOPROTOOPT;
+    if (s->family == AF_INET)
+        return o->kind == PK_OPTK_IFACE
+            ? set_iface(s, o->level4, o->name4, 0, value)
+            : set_int(s->fd, o->level4, o->name4, value);
+    err = o->kind == PK_OPTK_IFACE
+        ? set_iface(s, o->level6, o->name6, 1, value)
+        : set_int(s->fd, o->level6, o->name6, value);
+    if (err || pk_sock_dualstack(s, &dual) || !dual) return err;
+    err = o->kind == PK_OPTK_IFACE
+        ? set_iface(s, o->level4, o->name4, 0, value)
+        : set_int(s->fd, o->level4, o->name4, value);
+    if (err && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4)) err = 0;
+    return err;
+}
+
+/* Reads an option back from the kernel (the socket family's level). An
+ * IPv4 multicast-if comes back as an address in *addr_out (family set),
+ * everything else as *value. */
+int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
+                   pk_sockaddr *addr_out)
+{
+    addr_out->sa.sa_family = AF_UNSPEC;
+    if (o->where == PK_OPTL_SOCKET)
+        return get_int(s->fd, o->level4, o->name4, value);
+    if (o->where == PK_OPTL_IPV6ONLY && s->family != AF_INET6)
+        return ENOPROTOOPT;
+    if (s->family == AF_INET6)
+        return get_int(s->fd, o->level6, o->name6, value);
+    if (o->kind == PK_OPTK_IFACE) {
+        socklen_t len = sizeof addr_out->v4.sin_addr;
+        memset(addr_out, 0, sizeof *addr_out);
+        if (getsockopt(s->fd, o->level4, o->name4, &addr_out->v4.sin_addr, &len))
+            return errno;
+        addr_out->v4.sin_family = AF_INET;
+        return 0;
+    }
+    return get_int(s->fd, o->level4, o->name4, value);
+}
+
+/* Joins or leaves a multicast group on an interface (0: the kernel's
+ * choice). An IPv4 group on a dual-stack socket is joined at IPv4 level. */
+int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
+                       uint32_t ifindex)
+{
+    if (group->sa.sa_family == AF_INET) {
+        struct ip_mreqn m;
+        memset(&m, 0, sizeof m);
+        m.imr_multiaddr = group->v4.sin_addr;
+        m.imr_ifindex = (int)ifindex;
+        return setsockopt(s->fd, IPPROTO_IP,
+                          join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+                          &m, sizeof m) ? errno : 0;
+    } else {
+        struct ipv6_mreq m;
+        memset(&m, 0, sizeof m);
+        m.ipv6mr_multiaddr = group->v6.sin6_addr;
+        m.ipv6mr_interface = ifindex;
+        return setsockopt(s->fd, IPPROTO_IPV6,
+                          join ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP,
+                          &m, sizeof m) ? errno : 0;
+    }
+}
+
+/* Waits until the socket is readable (or writable), per its timeout.
+ * *deadline is 0 on the first call of an operation and is set then, so a
+ * retried wait keeps the time left. Returns 0 or ETIMEDOUT. */
+int pk_sock_wait(const pk_sock *s, int for_write, double *deadline)
+{
+    struct pollfd p;
+    p.fd = s->fd;
+    p.events = for_write ? POLLOUT : POLLIN;
+    if (s->timeout == 0) return ETIMEDOUT;
+    if (s->timeout > 0 && *deadline == 0) *deadline = pk_now() + s->timeout;
+    for (;;) {
+        int ms = -1, rc;
+        if (s->timeout > 0) {
+            double left = *deadline - pk_now();
+            if (left <= 0) return ETIMEDOUT;
+            ms = (int)(left * 1000.0 + 0.999);
+        }
+        rc = poll(&p, 1, ms);
+        if (rc > 0) return 0;
+        if (rc < 0 && errno != EINTR) return errno;
+    }
+}
+
+/* Receives one datagram into d->data with its sender and control
+ * messages, waiting per the socket's timeout. EINTR is retried. */
+int pk_sock_recv(pk_sock *s, pk_datagram *d)
+{
+    pk_cmsgbuf control;
+    struct iovec iov;
+    struct msghdr m;
+    double deadline = 0;
+
+    for (;;) {
+        ssize_t n;
+        iov.iov_base = d->data;
+        iov.iov_len = d->cap;
+        m.msg_name = &d->from;
+        m.msg_namelen = sizeof d->from;
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = &control;
+        m.msg_controllen = sizeof control;
+        m.msg_flags = 0;
+        n = recvmsg(s->fd, &m, MSG_DONTWAIT);
+        if (n >= 0) {
+            d->len = (size_t)n;
+            d->truncated = (m.msg_flags & MSG_TRUNC) != 0;
+            d->ctruncated = (m.msg_flags & MSG_CTRUNC) != 0;
+            if (m.msg_namelen == 0) d->from.sa.sa_family = AF_UNSPEC;
+            pk_cmsg_decode(&control, m.msg_controllen, &d->info);
+            return 0;
+        }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return errno;
+        if ((n = pk_sock_wait(s, 0, &deadline))) return (int)n;
+    }
+}
+
+/* Sends one datagram to `to` with optional control messages, waiting per
+ * the socket's timeout if the send buffer is full. */
+int pk_sock_send(pk_sock *s, const void *data, size_t len,
+                 const pk_sockaddr *to, const void *control,
+                 size_t controllen, size_t *sent)
+{
+    struct iovec iov;
+    struct msghdr m;
+    double deadline = 0;
+
+    memset(&m, 0, sizeof m);
+    iov.iov_base = (void *)(uintptr_t)data;
+    iov.iov_len = len;
+    m.msg_name = (void *)(uintptr_t)to;
+    m.msg_namelen = pk_sockaddr_len(to);
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    m.msg_control = controllen ? (void *)(uintptr_t)control : NULL;
+    m.msg_controllen = controllen;
+    for (;;) {
+        ssize_t n = sendmsg(s->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        int err;
+        if (n >= 0) { *sent = (size_t)n; return 0; }
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN && errno != EWOULDBLOCK) return errno;
+        if ((err = pk_sock_wait(s, 1, &deadline))) return err;
+    }
+}
