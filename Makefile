@@ -74,3 +74,7 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD)
+
+# Further targets (bench, windows, matrix, checks) live one concern per
+# file in .ci/make/.
+-include $(wildcard .ci/make/*.mk)
