@@ -38,5 +38,11 @@ uint32_t pk_check_iface(lua_State *L, int arg);
 void pk_read_source(lua_State *L, int idx, int arg, int dst_family,
                     pk_sendsrc *src);
 int pk_open_methods(lua_State *L);
+/* lbatch.c: the batch methods, and linfo.c's address reader for a table
+ * field (errors name the argument and the field). */
+int pk_m_recvmany(lua_State *L);
+int pk_m_sendmany(lua_State *L);
+void pk_check_field_target(lua_State *L, int idx, int arg, const char *field,
+                           const pk_sock *s, pk_target *out);
 
 #endif

@@ -188,6 +188,13 @@ void pk_check_target(lua_State *L, int arg, const pk_sock *s, int wildcard,
     parse_target(L, arg, arg, NULL, s, wildcard, out);
 }
 
+/* The address text at stack index idx, a field of the table at arg. */
+void pk_check_field_target(lua_State *L, int idx, int arg, const char *field,
+                           const pk_sock *s, pk_target *out)
+{
+    parse_target(L, idx, arg, field, s, 0, out);
+}
+
 /* A port argument, 0..65535. */
 uint16_t pk_check_port(lua_State *L, int arg)
 {

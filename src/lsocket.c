@@ -323,6 +323,7 @@ static const luaL_Reg methods[] = {
     {"bind", m_bind}, {"getsockname", m_getsockname},
     {"setpktinfo", m_setpktinfo}, {"getpktinfo", m_getpktinfo},
     {"recv", m_recv}, {"sendto", m_sendto}, {"reply", m_reply},
+    {"recvmany", pk_m_recvmany}, {"sendmany", pk_m_sendmany},
     {"setoption", m_setoption}, {"getoption", m_getoption},
     {"join", m_join}, {"leave", m_leave},
     {"settimeout", m_settimeout}, {"getfd", m_getfd},

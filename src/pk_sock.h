@@ -90,4 +90,25 @@ int pk_probe_ipv4(void);
 const char *pk_errname(int err);
 const char *pk_errmsg(int err, char *buf, size_t cap);
 
+/* Batches (pk_batch.c): recvmmsg / sendmmsg where the platform has them,
+ * else a loop over pk_sock_recv / pk_sock_send. */
+#define PK_BATCH_CHUNK 32            /* datagrams per system call */
+
+/* One datagram to send: payload, destination (in the socket's family) and
+ * the control messages pk_cmsg_encode wrote. */
+typedef struct pk_outmsg {
+    const void *data;
+    size_t len;
+    pk_sockaddr to;
+    size_t controllen;
+    union {                      /* aligned as cmsghdr (its first member is */
+        size_t len;              /* a size_t; cmsghdr itself cannot be */
+        void *ptr;               /* nested: a flexible array member) */
+        unsigned char bytes[PK_CMSG_SEND_CAP];
+    } control;
+} pk_outmsg;
+
+int pk_sock_recvmany(pk_sock *s, pk_datagram *d, size_t n, size_t *got);
+int pk_sock_sendmany(pk_sock *s, const pk_outmsg *m, size_t n, size_t *sent);
+
 #endif
