@@ -42,8 +42,8 @@ static int get_int(pk_socket_t fd, int level, int name, int *value)
     return getsockopt(fd, level, name, value, &len) ? errno : 0;
 }
 
-/* Opens a new non-blocking, close-on-exec socket; inet6 sockets start
- * dual-stack. */
+/* Opens a new non-blocking, close-on-exec socket; inet6 datagram sockets
+ * start dual-stack (raw ones cannot be: Linux refuses IPV6_V6ONLY there). */
 int pk_sock_open(pk_sock *s, int family, int type, int protocol)
 {
     int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
@@ -53,7 +53,7 @@ int pk_sock_open(pk_sock *s, int family, int type, int protocol)
     s->type = type;
     s->protocol = protocol;
     s->owned = 1;
-    if (family == AF_INET6) {
+    if (family == AF_INET6 && type == SOCK_DGRAM) {
         int err = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
         if (err) { pk_sock_close(s); return err; }
     }
@@ -120,12 +120,13 @@ int pk_sock_name(const pk_sock *s, pk_sockaddr *a)
     return getsockname(s->fd, &a->sa, &len) ? errno : 0;
 }
 
-/* Whether an inet6 socket takes IPv4 traffic too (IPV6_V6ONLY off). */
+/* Whether an inet6 datagram socket takes IPv4 traffic too (IPV6_V6ONLY
+ * off). Raw IPv6 sockets never carry IPv4. */
 int pk_sock_dualstack(const pk_sock *s, int *dual)
 {
     int v6only, err;
     *dual = 0;
-    if (s->family != AF_INET6) return 0;
+    if (s->family != AF_INET6 || s->type != SOCK_DGRAM) return 0;
     if ((err = get_int(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only))) return err;
     *dual = !v6only;
     return 0;
