@@ -1,0 +1,53 @@
+-- LuaRocks build description. `luarocks make rockspec/lua-pktinfo-scm-1.rockspec`
+-- builds and installs from a checkout (builtin build type: no make needed).
+rockspec_format = "3.0"
+package = "lua-pktinfo"
+version = "scm-1"
+source = {
+  url = "git+https://example.invalid/lua-pktinfo.git",
+}
+description = {
+  summary = "UDP and raw sockets that report where each datagram arrived (IP_PKTINFO) and reply from there",
+  detailed = [[
+    Datagram and raw sockets whose recv() returns, with each packet, the
+    local address it was sent to and the interface it arrived on
+    (IP_PKTINFO / IPV6_PKTINFO), and whose reply() answers from exactly that
+    address and interface. All control-message handling is in C.
+  ]],
+  license = "MIT",
+  labels = { "networking", "udp", "sockets" },
+}
+dependencies = {
+  "lua >= 5.1",
+}
+build = {
+  type = "builtin",
+  modules = {
+    ["pktinfo"] = "lua/pktinfo.lua",
+    ["pktinfo.core"] = {
+      sources = {
+        "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c",
+        "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
+        "src/pk_sock_posix.c",
+      },
+      defines = { "_GNU_SOURCE" },
+      incdirs = { "src" },
+    },
+  },
+  platforms = {
+    win32 = {
+      modules = {
+        ["pktinfo.core"] = {
+          sources = {
+            "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c",
+            "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
+            "src/pk_sock_win.c",
+          },
+          defines = { "WIN32_LEAN_AND_MEAN", "_WIN32_WINNT=0x0600" },
+          incdirs = { "src" },
+          libraries = { "ws2_32", "iphlpapi" },
+        },
+      },
+    },
+  },
+}
