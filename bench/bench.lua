@@ -1,0 +1,329 @@
+--- `make bench`: per-datagram cost on loopback with 64-byte datagrams, of
+-- plain C loops (bench/cloop.c), LuaSocket's receivefrom, and this
+-- module's recv, recv(nil, into), recvmany(32), sendto with a source,
+-- reply and sendmany, all from one run.
+--
+-- Method: each round fills the receive queue with K datagrams (untimed),
+-- times only the drain (or only the sends) and checks that all K arrived.
+-- Time is process CPU time (os.clock here, CLOCK_PROCESS_CPUTIME_ID in
+-- cloop), so other work on a shared machine does not count. PASSES passes
+-- of ROUNDS rounds, each pass running every variant in turn; the table
+-- shows the median and the minimum over all rounds, in nanoseconds per
+-- datagram, and ratios of medians. Ratios are reported, never asserted.
+--
+-- Usage: lua bench/bench.lua CLOOP [K [ROUNDS [PASSES]]]
+local pktinfo = require "pktinfo"
+local socket = require "socket"
+
+local cloop = assert(arg[1], "usage: bench.lua path/to/cloop [K [ROUNDS [PASSES]]]")
+local K = tonumber(arg[2] or os.getenv("BENCH_K") or 2000)
+local ROUNDS = tonumber(arg[3] or os.getenv("BENCH_ROUNDS") or 10)
+local PASSES = tonumber(arg[4] or os.getenv("BENCH_PASSES") or 5)
+local BATCH = 32
+local PAYLOAD = string.rep("x", 64)
+local clock = os.clock
+
+--- A pktinfo socket on 127.0.0.1 with the largest receive buffer allowed.
+local function server()
+  local s = assert(pktinfo.udp("inet"))
+  assert(s:bind("127.0.0.1", 0))
+  s:setoption("rcvbuf", 32 * 1024 * 1024)   -- capped by net.core.rmem_max
+  s:settimeout(1)                           -- a lost datagram must not hang
+  local _, port = s:getsockname()
+  return s, port
+end
+
+-- The sender of every fill: one sendmany of K items per round.
+local filler = assert(pktinfo.udp("inet"))
+filler:setoption("sndbuf", 32 * 1024 * 1024)
+local fill_lists = {}
+local function fill(port)
+  local list = fill_lists[port]
+  if not list then
+    list = {}
+    for i = 1, K do list[i] = { data = PAYLOAD, to = "127.0.0.1", port = port } end
+    fill_lists[port] = list
+  end
+  local n, err = filler:sendmany(list)
+  assert(n == K, err)
+end
+
+--- Receives what is queued on s without waiting; returns the count.
+local function drain(s)
+  local n = 0
+  s:settimeout(0)
+  while true do
+    local list = s:recvmany(BATCH, 128)
+    if not list then break end
+    n = n + #list
+  end
+  s:settimeout(1)
+  return n
+end
+
+-- The largest K that fits: fill a probe socket and see what arrives.
+do
+  local s, port = server()
+  fill(port)
+  local got = drain(s)
+  s:close()
+  if got < K then
+    io.stderr:write(string.format(
+      "bench: only %d of %d datagrams fit the receive buffer; using K = %d\n",
+      got, K, math.floor(got * 0.8)))
+    K = math.floor(got * 0.8)
+    fill_lists = {}
+  end
+end
+
+K = K - K % BATCH              -- whole batches for sendmany
+fill_lists = {}
+
+-- Receive variants: each takes a socket with K datagrams queued, returns
+-- the count it received.
+local recv_variants = {}
+
+recv_variants["LuaSocket receivefrom()"] = {
+  setup = function()
+    local u = assert(socket.udp())
+    assert(u:setsockname("127.0.0.1", 0))
+    local w = assert(pktinfo.wrap(u))       -- borrowed: only to size the buffer
+    w:setoption("rcvbuf", 32 * 1024 * 1024)
+    u:settimeout(1)
+    local _, port = u:getsockname()
+    return u, tonumber(port)
+  end,
+  run = function(u)
+    local n = 0
+    for _ = 1, K do
+      local data = u:receivefrom()
+      if not data then break end
+      n = n + 1
+    end
+    return n
+  end,
+}
+
+recv_variants["recv()"] = {
+  pktinfo = true,
+  run = function(s)
+    local n = 0
+    for _ = 1, K do
+      local data, info = s:recv()
+      if not data or not info.addr then break end
+      n = n + 1
+    end
+    return n
+  end,
+}
+
+recv_variants["recv(nil, into)"] = {
+  pktinfo = true,
+  run = function(s)
+    local n, into = 0, {}
+    for _ = 1, K do
+      local data = s:recv(nil, into)
+      if not data or not into.addr then break end
+      n = n + 1
+    end
+    return n
+  end,
+}
+
+recv_variants["recvmany(32)"] = {
+  pktinfo = true,
+  run = function(s)
+    local n = 0
+    while n < K do
+      local list = s:recvmany(BATCH)
+      if not list or not list[#list].addr then break end
+      n = n + #list
+    end
+    return n
+  end,
+}
+
+-- Send variants: each sends K datagrams to port from socket s, returns the
+-- count sent.
+local send_variants = {}
+
+send_variants["LuaSocket sendto()"] = {
+  luasocket = true,
+  run = function(u, port)
+    local n = 0
+    for _ = 1, K do
+      if not u:sendto(PAYLOAD, "127.0.0.1", port) then break end
+      n = n + 1
+    end
+    return n
+  end,
+}
+
+send_variants["sendto(d, a, p, src)"] = {
+  run = function(s, port)
+    local n, src = 0, { addr = "127.0.0.1" }
+    for _ = 1, K do
+      if not s:sendto(PAYLOAD, "127.0.0.1", port, src) then break end
+      n = n + 1
+    end
+    return n
+  end,
+}
+
+send_variants["reply(d, info)"] = {
+  run = function(s, _, info)
+    local n = 0
+    for _ = 1, K do
+      if not s:reply(PAYLOAD, info) then break end
+      n = n + 1
+    end
+    return n
+  end,
+}
+
+send_variants["sendmany(32 infos)"] = {
+  run = function(s, _, _, list)
+    local n = 0
+    while n < K do
+      local sent = s:sendmany(list)
+      if sent ~= #list then break end
+      n = n + sent
+    end
+    return n
+  end,
+}
+
+local samples = {}
+local function record(name, ns)
+  samples[name] = samples[name] or {}
+  table.insert(samples[name], ns)
+end
+
+--- One pass of ROUNDS rounds of a C baseline (a separate process).
+local function run_c(mode, name)
+  local p = assert(io.popen(string.format("%s %s %d %d", cloop, mode, K, ROUNDS)))
+  local line = p:read("*l") or ""
+  local ok = p:close()
+  local count = 0
+  for v in line:gmatch("[%d.]+") do record(name, tonumber(v)); count = count + 1 end
+  if not ok or count ~= ROUNDS then error("cloop " .. mode .. " failed: " .. line) end
+end
+
+--- One pass of a receive variant.
+local function run_recv(name, v)
+  local s, port
+  if v.setup then s, port = v.setup() else s, port = server() end
+  if v.pktinfo then assert(s:setpktinfo(true)) end
+  for _ = 1, ROUNDS do
+    fill(port)
+    collectgarbage("step")
+    local t0 = clock()
+    local got = v.run(s)
+    local t1 = clock()
+    if got ~= K then error(string.format("%s: %d of %d datagrams arrived", name, got, K)) end
+    record(name, (t1 - t0) * 1e9 / K)
+  end
+  s:close()
+end
+
+--- One pass of a send variant: the sender answers a real request, so
+-- reply and sendmany use a genuine info table.
+local function run_send(name, v)
+  local rx, port = server()
+  local tx, txport = server()
+  assert(tx:setpktinfo(true))
+  assert(rx:sendto("request", "127.0.0.1", txport))
+  local _, info = assert(tx:recv())
+  local list = {}
+  for i = 1, BATCH do
+    local item = {}
+    for key, val in pairs(info) do item[key] = val end
+    item.data = PAYLOAD
+    list[i] = item
+  end
+  local sender = tx
+  if v.luasocket then sender = assert(socket.udp()) end
+  for _ = 1, ROUNDS do
+    collectgarbage("step")
+    local t0 = clock()
+    local sent = v.run(sender, port, info, list)
+    local t1 = clock()
+    local got = drain(rx)
+    if sent ~= K or got ~= K then
+      error(string.format("%s: %d sent, %d of %d arrived", name, sent, got, K))
+    end
+    record(name, (t1 - t0) * 1e9 / K)
+  end
+  if v.luasocket then sender:close() end
+  rx:close(); tx:close()
+end
+
+local recv_order = { "LuaSocket receivefrom()", "recv()", "recv(nil, into)", "recvmany(32)" }
+local send_order = { "LuaSocket sendto()", "sendto(d, a, p, src)", "reply(d, info)", "sendmany(32 infos)" }
+local c_rows = {
+  { "recvfrom", "C recvfrom loop" },
+  { "recvmsg", "C recvmsg+PKTINFO+inet_ntop" },
+  { "recvmmsg", "C recvmmsg(32)+PKTINFO+inet_ntop" },
+  { "sendmsg", "C sendmsg+PKTINFO" },
+}
+
+io.stderr:write(string.format("bench: K = %d datagrams, %d passes of %d rounds\n",
+  K, PASSES, ROUNDS))
+for pass = 1, PASSES do
+  io.stderr:write(string.format("bench: pass %d of %d\n", pass, PASSES))
+  for _, c in ipairs(c_rows) do run_c(c[1], c[2]) end
+  for _, name in ipairs(recv_order) do run_recv(name, recv_variants[name]) end
+  for _, name in ipairs(send_order) do run_send(name, send_variants[name]) end
+end
+
+local function stats(name)
+  local t = {}
+  for i, v in ipairs(samples[name]) do t[i] = v end
+  table.sort(t)
+  local n = #t
+  local median = n % 2 == 1 and t[(n + 1) / 2] or (t[n / 2] + t[n / 2 + 1]) / 2
+  return median, t[1]
+end
+
+local med = {}
+for name in pairs(samples) do med[name] = stats(name) end
+local ref_recv = med["C recvmsg+PKTINFO+inet_ntop"]
+local ref_send = med["C sendmsg+PKTINFO"]
+
+local function row(name, ref)
+  local m, mn = stats(name)
+  print(string.format("| %-34s | %8.0f | %8.0f | %7.2fx |", name, m, mn, m / ref))
+end
+
+print(string.format("\n%s, %s, K = %d datagrams of 64 bytes, %d rounds",
+  pktinfo._VERSION and ("lua-pktinfo " .. pktinfo._VERSION) or "lua-pktinfo",
+  _VERSION, K, PASSES * ROUNDS))
+print("| receive (ns per datagram, CPU time) | median |      min | vs C recvmsg |")
+print("|------------------------------------|---------:|---------:|--------:|")
+for _, c in ipairs(c_rows) do
+  if c[1] ~= "sendmsg" then row(c[2], ref_recv) end
+end
+for _, name in ipairs(recv_order) do row(name, ref_recv) end
+print("")
+print("| send (ns per datagram, CPU time)   |   median |      min | vs C sendmsg |")
+print("|------------------------------------|---------:|---------:|--------:|")
+row("C sendmsg+PKTINFO", ref_send)
+for _, name in ipairs(send_order) do row(name, ref_send) end
+
+local targets = {
+  { "recv() / LuaSocket receivefrom()", med["recv()"] / med["LuaSocket receivefrom()"], 1.00 },
+  { "recvmany(32) / C recvmsg+PKTINFO+inet_ntop", med["recvmany(32)"] / ref_recv, 0.80 },
+  { "sendto(d, a, p, src) / C sendmsg+PKTINFO", med["sendto(d, a, p, src)"] / ref_send, 1.15 },
+  { "reply(d, info) / C sendmsg+PKTINFO", med["reply(d, info)"] / ref_send, 1.15 },
+}
+print("")
+print("| target                                      | ratio | at most | met |")
+print("|---------------------------------------------|------:|--------:|-----|")
+local met = 0
+for _, t in ipairs(targets) do
+  local ok = t[2] <= t[3]
+  if ok then met = met + 1 end
+  print(string.format("| %-43s | %5.2f | %7.2f | %-3s |", t[1], t[2], t[3], ok and "yes" or "no"))
+end
+print(string.format("\nbench: %d variants measured, %d of %d targets met", #c_rows
+  + #recv_order + #send_order, met, #targets))
