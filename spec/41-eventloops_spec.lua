@@ -1,0 +1,188 @@
+-- lua-pktinfo in the event loops users already run: cqueues (the polling
+-- protocol: pollfd, events, timeout), luv (uv.new_poll on getfd) and
+-- LuaSocket's socket.select (getfd and dirty); and the runnable examples.
+local pktinfo = require "pktinfo"
+local net = require "helpers.net"
+
+-- The module, or nil and a reason for pending().
+local function need(name, package)
+  local ok, mod = pcall(require, name)
+  if ok then return mod end
+  return nil, "needs " .. name .. " for " .. _VERSION .. " (Debian " .. package .. ")"
+end
+
+-- A bound server socket with packet info, and a function that sends to it.
+local function server(timeout)
+  local s = assert(pktinfo.udp("inet", { pktinfo = true }))
+  assert(s:bind("*", 0))
+  s:settimeout(timeout)
+  local _, port = s:getsockname()
+  return s, function(data, addr) net.send(addr or "127.0.0.1", port, data) end
+end
+
+describe("cqueues", function()
+  local cqueues, why = need("cqueues", "lua-cqueues")
+
+  it("sees the polling protocol: pollfd, events, timeout", function()
+    if why then pending(why) return end
+    local s = server(nil)
+    assert.equal(s:getfd(), s:pollfd())
+    assert.equal("r", s:events())
+    assert.is_nil(s:timeout())
+    s:settimeout(2.5)
+    assert.equal(2.5, s:timeout())
+    s:close()
+    assert.equal(-1, s:pollfd())
+  end)
+
+  it("wakes a coroutine in cqueues.poll when a datagram arrives", function()
+    if why then pending(why) return end
+    local s, send = server(5)          -- timeout() bounds the wait
+    local cq = cqueues.new()
+    local got, polled
+    cq:wrap(function()
+      polled = cqueues.poll(s)
+      local data, info = s:recv()
+      got = { data = data, info = info }
+    end)
+    cq:wrap(function()
+      cqueues.sleep(0)                 -- let the reader block in poll first
+      send("via cqueues", "127.0.0.2")
+    end)
+    assert(cq:loop())
+    assert.equal(s, polled)
+    assert.equal("via cqueues", got.data)
+    assert.equal("127.0.0.2", got.info.addr)
+    assert.equal(pktinfo.ifindex("lo"), got.info.ifindex)
+    s:close()
+  end)
+
+  it("returns from cqueues.poll when the socket's timeout() runs out", function()
+    if why then pending(why) return end
+    local s = server(0.01)             -- nothing is sent
+    local cq = cqueues.new()
+    local result, data, err, name = "not run", nil, nil, nil
+    cq:wrap(function()
+      -- cqueues hands back an object whose timeout() ran out, as cqueues'
+      -- own sockets do; the recv that follows then reports the timeout
+      result = cqueues.poll(s)
+      data, err, name = s:recv()
+    end)
+    assert(cq:loop())
+    assert.equal(s, result)
+    assert.same({ nil, "timeout", "ETIMEDOUT" }, { data, err, name })
+    s:close()
+  end)
+
+  it("lets a descriptor be cancelled, then closed, inside the loop", function()
+    if why then pending(why) return end
+    local s, send = server(5)
+    local cq = cqueues.new()
+    local n = 0
+    cq:wrap(function()
+      while n < 3 do
+        cqueues.poll(s)
+        for _ = 1, #assert(s:recvmany(8)) do n = n + 1 end
+      end
+      cqueues.cancel(s)
+      assert.is_true(s:close())
+    end)
+    cq:wrap(function()
+      for i = 1, 3 do send("m" .. i); cqueues.sleep(0) end
+    end)
+    assert(cq:loop())
+    assert.equal(3, n)
+    assert.equal("pktinfo.udp (closed)", tostring(s))
+  end)
+end)
+
+describe("luv", function()
+  local uv, why = need("luv", "lua-luv")
+
+  it("polls getfd() with uv.new_poll and drains with recvmany", function()
+    if why then pending(why) return end
+    local s, send = server(0)          -- never block the loop
+    local seen = {}
+    local poll = uv.new_poll(s:getfd())
+    local bound = uv.new_timer()       -- gives up after 5 s
+    bound:start(5000, 0, function() uv.stop() end)
+    poll:start("r", function(err)
+      assert.is_nil(err)
+      for _, m in ipairs(s:recvmany(16) or {}) do seen[#seen + 1] = m end
+      if #seen >= 2 then poll:stop(); bound:stop(); uv.stop() end
+    end)
+    send("one", "127.0.0.1")
+    send("two", "127.0.0.2")
+    uv.run()
+    poll:close(); bound:close()
+    uv.run("nowait")                   -- let the handles close
+    assert.equal(2, #seen)
+    assert.same({ "one", "127.0.0.1" }, { seen[1].data, seen[1].addr })
+    assert.same({ "two", "127.0.0.2" }, { seen[2].data, seen[2].addr })
+    s:close()
+  end)
+end)
+
+describe("LuaSocket socket.select", function()
+  local socket, why = need("socket", "lua-socket")
+
+  it("accepts pktinfo sockets (getfd, dirty)", function()
+    if why then pending(why) return end
+    local s, send = server(0)
+    assert.is_false(s:dirty())
+    local ready = socket.select({ s }, nil, 0)
+    assert.equal(0, #ready)            -- nothing queued yet
+    send("via select", "127.0.0.2")
+    ready = socket.select({ s }, nil, 5)
+    assert.equal(s, ready[1])
+    assert.is_truthy(ready[s])
+    local data, info = s:recv()
+    assert.equal("via select", data)
+    assert.equal("127.0.0.2", info.addr)
+    s:close()
+  end)
+
+  it("mixes pktinfo and LuaSocket sockets in one select", function()
+    if why then pending(why) return end
+    local s = server(0)
+    local u = assert(socket.udp())
+    assert(u:setsockname("127.0.0.1", 0))
+    local _, uport = u:getsockname()
+    net.send("127.0.0.1", tonumber(uport), "to luasocket")
+    local ready = socket.select({ s, u }, nil, 5)
+    assert.is_truthy(ready[u])
+    assert.is_nil(ready[s])
+    assert.equal("to luasocket", u:receive())
+    u:close(); s:close()
+  end)
+
+  it("skips a closed pktinfo socket (getfd is -1)", function()
+    if why then pending(why) return end
+    local s = server(0)
+    s:close()
+    local ready = socket.select({ s }, nil, 0)
+    assert.equal(0, #ready)
+  end)
+end)
+
+describe("examples", function()
+  for _, ex in ipairs {
+    { "cqueues.lua", "cqueues", "lua-cqueues" },
+    { "luv.lua", "luv", "lua-luv" },
+    { "select.lua", "socket", "lua-socket" },
+  } do
+    local file, mod, deb = ex[1], ex[2], ex[3]
+    it("examples/" .. file .. " answers its demo datagrams", function()
+      local _, why = need(mod, deb)
+      if why then pending(why) return end
+      local cmd = string.format("LUA_CPATH=%q LUA_PATH=%q %s examples/%s 2>&1; echo \"exit=$?\"",
+        package.cpath, package.path, net.lua(), file)
+      local f = assert(io.popen(cmd))
+      local out = f:read("*a")
+      f:close()
+      assert.matches("exit=0", out, 1, true)
+      assert.matches("-> 127.0.0.1 on lo", out, 1, true)
+      assert.matches("-> 127.0.0.2 on lo", out, 1, true)
+    end)
+  end
+end)
