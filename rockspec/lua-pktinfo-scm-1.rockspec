@@ -26,9 +26,9 @@ build = {
     ["pktinfo"] = "lua/pktinfo.lua",
     ["pktinfo.core"] = {
       sources = {
-        "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c",
+        "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c", "src/lbatch.c",
         "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
-        "src/pk_sock_posix.c",
+        "src/pk_sock_posix.c", "src/pk_batch.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src" },
@@ -39,9 +39,9 @@ build = {
       modules = {
         ["pktinfo.core"] = {
           sources = {
-            "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c",
+            "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c", "src/lbatch.c",
             "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
-            "src/pk_sock_win.c",
+            "src/pk_sock_win.c", "src/pk_batch.c",
           },
           defines = { "WIN32_LEAN_AND_MEAN", "_WIN32_WINNT=0x0600" },
           incdirs = { "src" },
