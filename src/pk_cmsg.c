@@ -33,10 +33,13 @@ static void decode_ip(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
         struct in_pktinfo pi;
         if (len < sizeof pi) return;
         memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        out->has |= PK_HAS_DST | PK_HAS_DST_V4 | PK_HAS_SPEC_DST;
+        out->has |= PK_HAS_DST | PK_HAS_DST_V4;
         out->dst_family = AF_INET;
         memcpy(out->dst, &pi.ipi_addr, 4);
+#ifndef _WIN32                   /* Windows' IN_PKTINFO has no spec_dst */
+        out->has |= PK_HAS_SPEC_DST;
         memcpy(out->spec_dst, &pi.ipi_spec_dst, 4);
+#endif
         out->ifindex = (uint32_t)pi.ipi_ifindex;
         return;
     }
@@ -116,6 +119,7 @@ static void decode_socket(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
 #endif
     default:
         (void)len;
+        (void)out;               /* Windows has neither message */
         return;
     }
 }
@@ -125,14 +129,21 @@ static void decode_socket(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
  * or malformed ones are skipped. control must be aligned for cmsghdr. */
 void pk_cmsg_decode(const void *control, size_t len, pk_recvinfo *out)
 {
-    struct msghdr m;
     struct cmsghdr *c;
     const unsigned char *end = (const unsigned char *)control + len;
-
-    out->has = 0;
+#ifdef _WIN32
+    WSAMSG m;                    /* what WSA_CMSG_* walk */
+    memset(&m, 0, sizeof m);
+    m.Control.buf = (char *)(uintptr_t)control;
+    m.Control.len = (ULONG)len;
+#else
+    struct msghdr m;
     memset(&m, 0, sizeof m);
     m.msg_control = (void *)(uintptr_t)control;
     m.msg_controllen = len;
+#endif
+
+    out->has = 0;
     for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
         size_t plen = payload_len(c, end);
         if (c->cmsg_level == IPPROTO_IP) decode_ip(c, plen, out);
@@ -159,7 +170,8 @@ static int put_cmsg(unsigned char *buf, size_t cap, size_t *off,
 }
 
 /* The IPv4 messages for src: IP_PKTINFO (source in ipi_spec_dst, which is
- * what the kernel reads; ipi_addr is ignored on send), IP_TTL, IP_TOS. */
+ * what Linux reads; ipi_addr is ignored on send there, and is the source on
+ * Windows, which has no spec_dst), IP_TTL, IP_TOS. */
 static int encode_ip4(unsigned char *buf, size_t cap, size_t *off,
                       const pk_sendsrc *src)
 {
@@ -168,7 +180,11 @@ static int encode_ip4(unsigned char *buf, size_t cap, size_t *off,
         memset(&pi, 0, sizeof pi);
         if (src->has & PK_SRC_ADDR) {
             if (src->family != AF_INET) return -1;
+#ifdef _WIN32
+            memcpy(&pi.ipi_addr, src->addr, 4);   /* Windows: no spec_dst */
+#else
             memcpy(&pi.ipi_spec_dst, src->addr, 4);
+#endif
         }
         if (src->has & PK_SRC_IFINDEX) pi.ipi_ifindex = (int)src->ifindex;
         if (put_cmsg(buf, cap, off, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi))

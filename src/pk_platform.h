@@ -4,12 +4,43 @@
 #define PK_PLATFORM_H
 
 #ifdef _WIN32
+/* Vista or later: WSAPoll, WSASendMsg, inet_pton, if_nametoindex. */
+#if !defined(_WIN32_WINNT) || _WIN32_WINNT < 0x0600
+#undef _WIN32_WINNT
+#define _WIN32_WINNT 0x0600
+#endif
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN      /* no wincrypt.h, whose CMSG_DATA clashes */
+#endif
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <mswsock.h>
 #include <iphlpapi.h>
+#include <errno.h>
 typedef SOCKET pk_socket_t;
 #define PK_NO_SOCKET INVALID_SOCKET
+typedef ADDRESS_FAMILY sa_family_t;
+/* The POSIX control-message names over Winsock's (WSACMSGHDR has the
+ * same fields; pk_cmsg.c walks a WSAMSG where POSIX has a msghdr). */
+#define cmsghdr _WSACMSGHDR
+#define CMSG_FIRSTHDR(m) WSA_CMSG_FIRSTHDR(m)
+#define CMSG_NXTHDR(m, c) WSA_CMSG_NXTHDR(m, c)
+#undef CMSG_DATA
+#define CMSG_DATA(c) WSA_CMSG_DATA(c)
+#define CMSG_SPACE(n) WSA_CMSG_SPACE(n)
+#define CMSG_LEN(n) WSA_CMSG_LEN(n)
+/* Windows names the IPv6 hop-limit receive option IPV6_HOPLIMIT. */
+#ifndef IPV6_RECVHOPLIMIT
+#define IPV6_RECVHOPLIMIT IPV6_HOPLIMIT
+#endif
+/* errno names the CRT lacks, for the WSAE* codes that have no other home
+ * (numbers past the CRT's own, which end at 140). */
+#ifndef EHOSTDOWN
+#define EHOSTDOWN 1001
+#endif
+#ifndef ESOCKTNOSUPPORT
+#define ESOCKTNOSUPPORT 1002
+#endif
 #else
 #include <sys/types.h>
 #include <sys/socket.h>

@@ -1,0 +1,483 @@
+/* The platform layer on Windows (Winsock 2, Vista or later): the same
+ * interface as pk_sock_posix.c, over WSARecvMsg and WSASendMsg with WSAPoll
+ * timeouts. Every function returns 0 or an errno number: WSAE* codes are
+ * mapped to the errno whose name pk_errname gives on Linux, so a script
+ * sees "ENOPROTOOPT" on both. No lua_State here. */
+#include "pk_sock.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifndef WSAID_WSARECVMSG
+#define WSAID_WSARECVMSG \
+    {0xf689d7c8, 0x6f1f, 0x436b, {0x8a, 0x53, 0xe5, 0x4f, 0xe3, 0x51, 0xc3, 0x22}}
+#endif
+#ifndef SIO_UDP_CONNRESET
+#define SIO_UDP_CONNRESET _WSAIOW(IOC_VENDOR, 12)
+#endif
+#ifndef WSA_FLAG_NO_HANDLE_INHERIT
+#define WSA_FLAG_NO_HANDLE_INHERIT 0x80
+#endif
+
+/* WSARecvMsg is an extension function: fetched once, when the module loads. */
+static LPFN_WSARECVMSG recvmsg_fn;
+
+/* Each WSAE* code and the errno number with the same meaning. Codes not
+ * listed pass through unchanged (they are >= 10000, past every errno). */
+static const struct { int wsa, err; } wsa_errors[] = {
+    {WSAEINTR, EINTR}, {WSAEBADF, EBADF}, {WSAEACCES, EACCES},
+    {WSAEFAULT, EFAULT}, {WSAEINVAL, EINVAL}, {WSAEMFILE, EMFILE},
+    {WSAEWOULDBLOCK, EAGAIN}, {WSAEINPROGRESS, EINPROGRESS},
+    {WSAEALREADY, EALREADY}, {WSAENOTSOCK, ENOTSOCK},
+    {WSAEDESTADDRREQ, EDESTADDRREQ}, {WSAEMSGSIZE, EMSGSIZE},
+    {WSAEPROTOTYPE, EPROTOTYPE}, {WSAENOPROTOOPT, ENOPROTOOPT},
+    {WSAEPROTONOSUPPORT, EPROTONOSUPPORT},
+    {WSAESOCKTNOSUPPORT, ESOCKTNOSUPPORT}, {WSAEOPNOTSUPP, EOPNOTSUPP},
+    {WSAEAFNOSUPPORT, EAFNOSUPPORT}, {WSAEPFNOSUPPORT, EAFNOSUPPORT},
+    {WSAEADDRINUSE, EADDRINUSE}, {WSAEADDRNOTAVAIL, EADDRNOTAVAIL},
+    {WSAENETDOWN, ENETDOWN}, {WSAENETUNREACH, ENETUNREACH},
+    {WSAENETRESET, ENETRESET}, {WSAECONNABORTED, ECONNABORTED},
+    {WSAECONNRESET, ECONNRESET}, {WSAENOBUFS, ENOBUFS},
+    {WSAEISCONN, EISCONN}, {WSAENOTCONN, ENOTCONN}, {WSAESHUTDOWN, EPIPE},
+    {WSAETIMEDOUT, ETIMEDOUT}, {WSAECONNREFUSED, ECONNREFUSED},
+    {WSAEHOSTDOWN, EHOSTDOWN}, {WSAEHOSTUNREACH, EHOSTUNREACH},
+    {WSA_NOT_ENOUGH_MEMORY, ENOMEM}, {WSA_INVALID_PARAMETER, EINVAL},
+    {WSA_INVALID_HANDLE, EBADF}, {WSA_OPERATION_ABORTED, EINTR},
+    {0, 0}
+};
+
+/* The errno number for a WSAE* code. */
+static int map_wsa(int code)
+{
+    int i;
+    for (i = 0; wsa_errors[i].wsa; i++)
+        if (wsa_errors[i].wsa == code) return wsa_errors[i].err;
+    return code;
+}
+
+/* The errno number for the last Winsock error. */
+static int last_error(void)
+{
+    return map_wsa(WSAGetLastError());
+}
+
+/* The system's text for err (an errno number, or an unmapped WSAE* code),
+ * from FormatMessage for socket errors; the symbolic name if it has none. */
+const char *pk_errmsg(int err, char *buf, size_t cap)
+{
+    DWORD code = (DWORD)err, n = 0;
+    int i;
+    for (i = 0; wsa_errors[i].wsa; i++)
+        if (wsa_errors[i].err == err) { code = (DWORD)wsa_errors[i].wsa; break; }
+    if (code >= WSABASEERR)
+        n = FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
+                           NULL, code, 0, buf, (DWORD)cap, NULL);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'
+                     || buf[n - 1] == ' ' || buf[n - 1] == '.'))
+        buf[--n] = '\0';
+    if (n == 0) {
+        const char *name = pk_errname(err);
+        if (strcmp(name, "EUNKNOWN") == 0) snprintf(buf, cap, "error %d", err);
+        else if (code < WSABASEERR) snprintf(buf, cap, "%s", strerror(err));
+        else snprintf(buf, cap, "%s", name);
+    }
+    return buf;
+}
+
+/* Starts Winsock (so WSANOTINITIALISED is never seen) and fetches
+ * WSARecvMsg. A missing WSARecvMsg only makes recv fail later. */
+int pk_sys_init(void)
+{
+    WSADATA wsa;
+    GUID guid = WSAID_WSARECVMSG;
+    DWORD bytes = 0;
+    SOCKET fd;
+    int rc = WSAStartup(MAKEWORD(2, 2), &wsa);
+    if (rc) return map_wsa(rc);
+    if (recvmsg_fn) return 0;
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd == INVALID_SOCKET) fd = socket(AF_INET6, SOCK_DGRAM, 0);
+    if (fd == INVALID_SOCKET) return 0;
+    if (WSAIoctl(fd, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof guid,
+                 &recvmsg_fn, sizeof recvmsg_fn, &bytes, NULL, NULL))
+        recvmsg_fn = NULL;
+    closesocket(fd);
+    return 0;
+}
+
+/* Seconds on a clock that never goes back. */
+double pk_now(void)
+{
+    static LARGE_INTEGER freq;
+    LARGE_INTEGER now;
+    if (freq.QuadPart == 0) QueryPerformanceFrequency(&freq);
+    QueryPerformanceCounter(&now);
+    return (double)now.QuadPart / (double)freq.QuadPart;
+}
+
+/* setsockopt of an int (a DWORD or BOOL for Winsock); 0 or errno. */
+static int set_int(pk_socket_t fd, int level, int name, int value)
+{
+    return setsockopt(fd, level, name, (const char *)&value, sizeof value)
+        ? last_error() : 0;
+}
+
+/* getsockopt of an int; 0 or errno. Options Winsock keeps in fewer bytes
+ * (a BOOL in one byte) are read zero-extended. */
+static int get_int(pk_socket_t fd, int level, int name, int *value)
+{
+    int len = sizeof *value;
+    *value = 0;
+    return getsockopt(fd, level, name, (char *)value, &len) ? last_error() : 0;
+}
+
+/* Turns off the "port unreachable" report that makes the next recv on a
+ * UDP socket fail with WSAECONNRESET (a server loop must not die of it). */
+static void connreset_off(pk_socket_t fd)
+{
+    BOOL off = FALSE;
+    DWORD bytes = 0;
+    WSAIoctl(fd, SIO_UDP_CONNRESET, &off, sizeof off, NULL, 0, &bytes, NULL, NULL);
+}
+
+/* Opens a new non-blocking, non-inheritable socket; inet6 sockets start
+ * dual-stack (Windows starts them IPv6-only). */
+int pk_sock_open(pk_sock *s, int family, int type, int protocol)
+{
+    u_long nbio = 1;
+    int err;
+    SOCKET fd = WSASocketW(family, type, protocol, NULL, 0,
+                           WSA_FLAG_OVERLAPPED | WSA_FLAG_NO_HANDLE_INHERIT);
+    if (fd == INVALID_SOCKET && WSAGetLastError() == WSAEINVAL)
+        fd = WSASocketW(family, type, protocol, NULL, 0, WSA_FLAG_OVERLAPPED);
+    if (fd == INVALID_SOCKET) return last_error();
+    s->fd = fd;
+    s->family = family;
+    s->type = type;
+    s->protocol = protocol;
+    s->owned = 1;
+    if (ioctlsocket(fd, FIONBIO, &nbio)) {
+        err = last_error();
+        pk_sock_close(s);
+        return err;
+    }
+    if (type == SOCK_DGRAM) connreset_off(fd);
+    if (family == AF_INET6 && (err = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0))) {
+        pk_sock_close(s);
+        return err;
+    }
+    return 0;
+}
+
+/* Adopts an existing socket, reading family, type and protocol from
+ * Winsock (SO_PROTOCOL_INFOW; a handle that is no socket gives ENOTSOCK).
+ * Its blocking mode is left alone: waits happen before the call. */
+int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned)
+{
+    WSAPROTOCOL_INFOW pi;
+    int len = sizeof pi;
+    if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&pi, &len))
+        return last_error();
+    if (pi.iAddressFamily != AF_INET && pi.iAddressFamily != AF_INET6)
+        return EAFNOSUPPORT;
+    s->fd = fd;
+    s->family = pi.iAddressFamily;
+    s->type = pi.iSocketType;
+    s->protocol = pi.iProtocol;
+    s->owned = owned;
+    return 0;
+}
+
+/* Closes the socket if owned and frees the receive buffer; safe twice. */
+int pk_sock_close(pk_sock *s)
+{
+    int err = 0;
+    if (s->fd != PK_NO_SOCKET && s->owned && closesocket(s->fd)) err = last_error();
+    s->fd = PK_NO_SOCKET;
+    free(s->buf);
+    s->buf = NULL;
+    s->bufcap = 0;
+    return err == EINTR ? 0 : err;
+}
+
+/* Binds to a (already in the socket's family). */
+int pk_sock_bind(pk_sock *s, const pk_sockaddr *a)
+{
+    return bind(s->fd, &a->sa, pk_sockaddr_len(a)) ? last_error() : 0;
+}
+
+/* The local address. */
+int pk_sock_name(const pk_sock *s, pk_sockaddr *a)
+{
+    int len = sizeof *a;
+    memset(a, 0, sizeof *a);
+    return getsockname(s->fd, &a->sa, &len) ? last_error() : 0;
+}
+
+/* Whether an inet6 socket takes IPv4 traffic too (IPV6_V6ONLY off). */
+int pk_sock_dualstack(const pk_sock *s, int *dual)
+{
+    int v6only, err;
+    *dual = 0;
+    if (s->family != AF_INET6) return 0;
+    if ((err = get_int(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only))) return err;
+    *dual = !v6only;
+    return 0;
+}
+
+/* The IP_PKTINFO page's rule for dual-stack sockets: a failure to set an
+ * IPv4-level option with EINVAL is ignored only when IPv4 is disabled,
+ * which probe_ipv4 tells by failing with EAFNOSUPPORT. */
+int pk_ipv4_disabled_ignorable(int err, int (*probe_ipv4)(void))
+{
+    return err == EINVAL && probe_ipv4() == EAFNOSUPPORT;
+}
+
+/* Tries to create an AF_INET socket: 0 if IPv4 is there, else the error. */
+int pk_probe_ipv4(void)
+{
+    SOCKET fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd == INVALID_SOCKET) return last_error();
+    closesocket(fd);
+    return 0;
+}
+
+/* Only datagram and raw sockets have packet information: checked here,
+ * because Winsock's own answer for a stream socket varies (Wine says
+ * WSAEINVAL where Windows says WSAENOPROTOOPT). */
+static int check_pktinfo_type(const pk_sock *s)
+{
+    return s->type == SOCK_DGRAM || s->type == SOCK_RAW ? 0 : ENOPROTOOPT;
+}
+
+/* Turns packet information on or off: IP_PKTINFO, IPV6_PKTINFO (value 19
+ * both; Windows has no IPV6_RECVPKTINFO), and both on a dual-stack socket. */
+int pk_sock_set_pktinfo(pk_sock *s, int on)
+{
+    int err, dual;
+    on = on ? 1 : 0;
+    if ((err = check_pktinfo_type(s))) return err;
+    if (s->family == AF_INET)
+        return set_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
+    if ((err = set_int(s->fd, IPPROTO_IPV6, IPV6_PKTINFO, on))) return err;
+    if ((err = pk_sock_dualstack(s, &dual)) || !dual) return err;
+    err = set_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
+    if (err && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4)) err = 0;
+    return err;
+}
+
+/* Reads back whether packet information is on (both options on a
+ * dual-stack socket). */
+int pk_sock_get_pktinfo(const pk_sock *s, int *on)
+{
+    int err, dual, v4;
+    *on = 0;
+    if ((err = check_pktinfo_type(s))) return err;
+    if (s->family == AF_INET) {
+        err = get_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
+        *on = *on != 0;
+        return err;
+    }
+    if ((err = get_int(s->fd, IPPROTO_IPV6, IPV6_PKTINFO, on))) return err;
+    *on = *on != 0;
+    if (!*on || pk_sock_dualstack(s, &dual) || !dual) return 0;
+    if (get_int(s->fd, IPPROTO_IP, IP_PKTINFO, &v4) == 0) *on = v4 != 0;
+    return 0;
+}
+
+/* Sets multicast-if: IPv4 takes the index as an address in 0.0.0.0/8
+ * (Winsock's convention), IPv6 the index itself; 0 lets the stack choose. */
+static int set_iface(pk_sock *s, int level, int name, int v6, int ifindex)
+{
+    return set_int(s->fd, level, name, v6 ? ifindex : (int)htonl((u_long)ifindex));
+}
+
+/* Sets an option at its level; IP-level options go to both IP versions
+ * on a dual-stack socket. */
+int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
+{
+    int err, dual;
+    if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
+    if (o->where == PK_OPTL_SOCKET)
+        return set_int(s->fd, o->level4, o->name4, value);
+    if (o->where == PK_OPTL_IPV6ONLY)
+        return s->family == AF_INET6
+            ? set_int(s->fd, o->level6, o->name6, value) : ENOPROTOOPT;
+    if (s->family == AF_INET)
+        return o->kind == PK_OPTK_IFACE
+            ? set_iface(s, o->level4, o->name4, 0, value)
+            : set_int(s->fd, o->level4, o->name4, value);
+    err = o->kind == PK_OPTK_IFACE
+        ? set_iface(s, o->level6, o->name6, 1, value)
+        : set_int(s->fd, o->level6, o->name6, value);
+    if (err || pk_sock_dualstack(s, &dual) || !dual) return err;
+    err = o->kind == PK_OPTK_IFACE
+        ? set_iface(s, o->level4, o->name4, 0, value)
+        : set_int(s->fd, o->level4, o->name4, value);
+    if (err && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4)) err = 0;
+    return err;
+}
+
+/* Reads an option back (the socket family's level). An IPv4 multicast-if
+ * comes back as an address in *addr_out, everything else as *value
+ * (booleans as 0 or 1). */
+int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
+                   pk_sockaddr *addr_out)
+{
+    int err;
+    addr_out->sa.sa_family = AF_UNSPEC;
+    if (o->where == PK_OPTL_SOCKET) {
+        err = get_int(s->fd, o->level4, o->name4, value);
+    } else if (o->where == PK_OPTL_IPV6ONLY && s->family != AF_INET6) {
+        return ENOPROTOOPT;
+    } else if (s->family == AF_INET6) {
+        err = get_int(s->fd, o->level6, o->name6, value);
+    } else if (o->kind == PK_OPTK_IFACE) {
+        int len = sizeof addr_out->v4.sin_addr;
+        memset(addr_out, 0, sizeof *addr_out);
+        if (getsockopt(s->fd, o->level4, o->name4,
+                       (char *)&addr_out->v4.sin_addr, &len))
+            return last_error();
+        addr_out->v4.sin_family = AF_INET;
+        return 0;
+    } else {
+        err = get_int(s->fd, o->level4, o->name4, value);
+    }
+    if (!err && o->kind == PK_OPTK_BOOL) *value = *value != 0;
+    return err;
+}
+
+/* Joins or leaves a multicast group on an interface (0: the stack's
+ * choice). An IPv4 group on a dual-stack socket is joined at IPv4 level. */
+int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
+                       uint32_t ifindex)
+{
+    if (group->sa.sa_family == AF_INET) {
+        struct ip_mreq m;
+        memset(&m, 0, sizeof m);
+        m.imr_multiaddr = group->v4.sin_addr;
+        m.imr_interface.s_addr = htonl(ifindex);    /* index as 0.0.0.x */
+        return setsockopt(s->fd, IPPROTO_IP,
+                          join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
+                          (const char *)&m, sizeof m) ? last_error() : 0;
+    } else {
+        struct ipv6_mreq m;
+        memset(&m, 0, sizeof m);
+        m.ipv6mr_multiaddr = group->v6.sin6_addr;
+        m.ipv6mr_interface = ifindex;
+        return setsockopt(s->fd, IPPROTO_IPV6,
+                          join ? IPV6_ADD_MEMBERSHIP : IPV6_DROP_MEMBERSHIP,
+                          (const char *)&m, sizeof m) ? last_error() : 0;
+    }
+}
+
+/* Waits until the socket is readable (or writable), per its timeout.
+ * *deadline is 0 on the first call of an operation and is set then, so a
+ * retried wait keeps the time left. Returns 0 or ETIMEDOUT. */
+int pk_sock_wait(const pk_sock *s, int for_write, double *deadline)
+{
+    WSAPOLLFD p;
+    if (s->timeout > 0 && *deadline == 0) *deadline = pk_now() + s->timeout;
+    for (;;) {
+        int ms = -1, rc;
+        if (s->timeout == 0) {
+            ms = 0;
+        } else if (s->timeout > 0) {
+            double left = *deadline - pk_now();
+            if (left <= 0) return ETIMEDOUT;
+            ms = (int)(left * 1000.0 + 0.999);
+        }
+        p.fd = s->fd;
+        p.events = for_write ? POLLWRNORM : POLLRDNORM;
+        p.revents = 0;
+        rc = WSAPoll(&p, 1, ms);
+        if (rc > 0) return 0;
+        if (rc < 0) return last_error();
+        if (s->timeout == 0) return ETIMEDOUT;
+    }
+}
+
+/* Fills the WSAMSG of one receive into d with control buffer c. */
+static void prepare_recv(WSAMSG *m, WSABUF *b, pk_datagram *d, pk_cmsgbuf *c)
+{
+    b->buf = (char *)d->data;
+    b->len = (ULONG)d->cap;
+    memset(m, 0, sizeof *m);
+    m->name = &d->from.sa;
+    m->namelen = sizeof d->from;
+    m->lpBuffers = b;
+    m->dwBufferCount = 1;
+    m->Control.buf = (char *)c->bytes;
+    m->Control.len = sizeof c->bytes;
+}
+
+/* Receives one datagram into d with its sender and control messages.
+ * The socket may be a borrowed blocking one, so with a timeout the wait
+ * comes first. A WSAECONNRESET (an ICMP port unreachable for an earlier
+ * send) is skipped; WSAEMSGSIZE is a truncated datagram, not an error. */
+int pk_sock_recv(pk_sock *s, pk_datagram *d)
+{
+    pk_cmsgbuf control;
+    WSABUF b;
+    WSAMSG m;
+    DWORD n;
+    double deadline = 0;
+    int err, waited = 0;
+
+    if (!recvmsg_fn) return EOPNOTSUPP;
+    for (;;) {
+        if (s->timeout >= 0 && !waited && (err = pk_sock_wait(s, 0, &deadline)))
+            return err;
+        waited = 0;
+        prepare_recv(&m, &b, d, &control);
+        n = 0;
+        err = recvmsg_fn(s->fd, &m, &n, NULL, NULL) ? WSAGetLastError() : 0;
+        if (err == 0 || err == WSAEMSGSIZE) {
+            d->len = err ? d->cap : (size_t)n;
+            if (d->len > d->cap) d->len = d->cap;
+            d->truncated = err == WSAEMSGSIZE || (m.dwFlags & MSG_TRUNC) != 0;
+            d->ctruncated = (m.dwFlags & MSG_CTRUNC) != 0;
+            if (m.namelen == 0) d->from.sa.sa_family = AF_UNSPEC;
+            pk_cmsg_decode(&control, m.Control.len, &d->info);
+            return 0;
+        }
+        if (err == WSAECONNRESET || err == WSAENETRESET || err == WSAEINTR)
+            continue;
+        if (err != WSAEWOULDBLOCK) return map_wsa(err);
+        if ((err = pk_sock_wait(s, 0, &deadline))) return err;
+        waited = 1;
+    }
+}
+
+/* Sends one datagram to `to` with optional control messages, waiting per
+ * the socket's timeout if the send buffer is full. */
+int pk_sock_send(pk_sock *s, const void *data, size_t len,
+                 const pk_sockaddr *to, const void *control,
+                 size_t controllen, size_t *sent)
+{
+    WSABUF b;
+    WSAMSG m;
+    double deadline = 0;
+
+    memset(&m, 0, sizeof m);
+    b.buf = (char *)(uintptr_t)data;
+    b.len = (ULONG)len;
+    m.name = (struct sockaddr *)(uintptr_t)&to->sa;
+    m.namelen = pk_sockaddr_len(to);
+    m.lpBuffers = &b;
+    m.dwBufferCount = 1;
+    m.Control.buf = controllen ? (char *)(uintptr_t)control : NULL;
+    m.Control.len = (ULONG)controllen;
+    for (;;) {
+        DWORD n = 0;
+        int err;
+        if (WSASendMsg(s->fd, &m, 0, &n, NULL, NULL) == 0) {
+            *sent = (size_t)n;
+            return 0;
+        }
+        err = WSAGetLastError();
+        if (err == WSAEINTR) continue;
+        if (err != WSAEWOULDBLOCK) return map_wsa(err);
+        if ((err = pk_sock_wait(s, 1, &deadline))) return err;
+    }
+}
