@@ -236,7 +236,7 @@ static int field_ip(lua_State *L, int arg, const char *field,
                     unsigned char *bytes)
 {
     pk_target t;
-    static const pk_sock v6sock = {PK_NO_SOCKET, AF_INET6, 0, 0, 0, 0, NULL, 0};
+    static const pk_sock v6sock = {PK_NO_SOCKET, AF_INET6, 0, 0, 0, 0, NULL, 0, 0};
     parse_target(L, lua_gettop(L), arg, field, &v6sock, 0, &t);
     pk_addr_unmap(&t.sa);
     if (t.ip_family == AF_INET) memcpy(bytes, &t.sa.v4.sin_addr, 4);

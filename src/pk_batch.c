@@ -74,8 +74,10 @@ int pk_sock_recvmany(pk_sock *s, pk_datagram *d, size_t n, size_t *got)
             if ((err = pk_sock_wait(s, 0, &deadline))) return err;
             continue;
         }
-        for (i = 0; i < (size_t)r; i++)
+        for (i = 0; i < (size_t)r; i++) {
             finish_datagram(&d[done + i], &h[i].msg_hdr, h[i].msg_len, &control[i]);
+            pk_sock_recv_defaults(s, &d[done + i].info);
+        }
         done += (size_t)r;
         if ((size_t)r < k) break;
     }

@@ -19,6 +19,7 @@ typedef struct pk_sock {
     double timeout;              /* < 0: block; 0: never wait; seconds */
     unsigned char *buf;          /* receive buffer, grown on demand */
     size_t bufcap;
+    int rxq_ovfl;                /* SO_RXQ_OVFL is on (see pk_sock_recv_defaults) */
 } pk_sock;
 
 /* One datagram received. */
@@ -59,6 +60,17 @@ static inline int pk_sock_reserve(pk_sock *s, size_t size)
     s->buf = b;
     s->bufcap = size;
     return 0;
+}
+
+/* Fills in what a datagram's control messages leave unsaid: with
+ * SO_RXQ_OVFL on, the kernel sends no counter before the first drop, so
+ * the count is 0. Every receive path calls it after pk_cmsg_decode. */
+static inline void pk_sock_recv_defaults(const pk_sock *s, pk_recvinfo *info)
+{
+    if (s->rxq_ovfl && !(info->has & PK_HAS_DROPPED)) {
+        info->dropped = 0;
+        info->has |= PK_HAS_DROPPED;
+    }
 }
 
 const pk_option *pk_option_find(const char *name);

@@ -85,6 +85,9 @@ int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned)
 #ifdef SO_PROTOCOL
     get_int(fd, SOL_SOCKET, SO_PROTOCOL, &protocol);
 #endif
+#ifdef SO_RXQ_OVFL
+    if (get_int(fd, SOL_SOCKET, SO_RXQ_OVFL, &s->rxq_ovfl)) s->rxq_ovfl = 0;
+#endif
     s->fd = fd;
     s->family = a.sa.sa_family;
     s->type = type;
@@ -205,8 +208,14 @@ int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
 {
     int err, dual;
     if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
-    if (o->where == PK_OPTL_SOCKET)
-        return set_int(s->fd, o->level4, o->name4, value);
+    if (o->where == PK_OPTL_SOCKET) {
+        err = set_int(s->fd, o->level4, o->name4, value);
+#ifdef SO_RXQ_OVFL
+        if (!err && o->level4 == SOL_SOCKET && o->name4 == SO_RXQ_OVFL)
+            s->rxq_ovfl = value;
+#endif
+        return err;
+    }
     if (o->where == PK_OPTL_IPV6ONLY)
         return s->family == AF_INET6
             ? set_int(s->fd, o->level6, o->name6, value) : ENOPROTOOPT;
@@ -323,6 +332,7 @@ int pk_sock_recv(pk_sock *s, pk_datagram *d)
             d->ctruncated = (m.msg_flags & MSG_CTRUNC) != 0;
             if (m.msg_namelen == 0) d->from.sa.sa_family = AF_UNSPEC;
             pk_cmsg_decode(&control, m.msg_controllen, &d->info);
+            pk_sock_recv_defaults(s, &d->info);
             return 0;
         }
         if (errno == EINTR) continue;
