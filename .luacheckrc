@@ -8,14 +8,26 @@ read_globals = {
   table = { fields = { "unpack", "pack" } },
   "unpack", "setfenv",
 }
-max_line_length = 120
+max_line_length = 150
 codes = true
 
--- busted specs and their helpers.
-files["spec"] = { std = "+busted" }
+-- busted specs and their helpers. A spec often captures a whole
+-- `nil, msg, errname` triple and checks part of it, or drops a reference
+-- (`x = nil`) before collectgarbage(): unused values (311) are not flagged.
+files["spec"] = { std = "+busted", ignore = { "311" } }
+-- The small busted stand-in that runs specs under Wine defines busted's API.
+files["spec/windows/runner.lua"] = {
+  std = "min",
+  globals = { "describe", "context", "it", "pending", "before_each", "after_each",
+    "setup", "teardown", "lazy_setup", "lazy_teardown", "strict_setup",
+    "strict_teardown", "finally", "assert" },
+}
 
 -- Code that runs inside an nginx worker (OpenResty's ngx API).
 files["spec/nginx"] = { std = "min", read_globals = { "ngx", "jit" } }
 files["examples/nginx"] = { std = "min", read_globals = { "ngx", "jit" } }
+
+-- Documented as Lua 5.3+ (string.pack for DNS messages).
+files["examples/mdns_responder.lua"] = { std = "lua54" }
 
 exclude_files = { "build/", ".luarocks/", "lua_modules/" }
