@@ -143,6 +143,19 @@ recv_variants["recvmany(32)"] = {
   end,
 }
 
+recv_variants["recvmany(32, nil, into)"] = {
+  pktinfo = true,
+  run = function(s)
+    local n, into = 0, {}
+    while n < K do
+      local list = s:recvmany(BATCH, nil, into)
+      if not list or not list[#list].addr then break end
+      n = n + #list
+    end
+    return n
+  end,
+}
+
 -- Send variants: each sends K datagrams to port from socket s, returns the
 -- count sent.
 local send_variants = {}
@@ -258,7 +271,9 @@ local function run_send(name, v)
   rx:close(); tx:close()
 end
 
-local recv_order = { "LuaSocket receivefrom()", "recv()", "recv(nil, into)", "recvmany(32)" }
+local recv_order = {
+  "LuaSocket receivefrom()", "recv()", "recv(nil, into)", "recvmany(32)", "recvmany(32, nil, into)",
+}
 local send_order = { "LuaSocket sendto()", "sendto(d, a, p, src)", "reply(d, info)", "sendmany(32 infos)" }
 local c_rows = {
   { "recvfrom", "C recvfrom loop" },

@@ -15,7 +15,38 @@
 
 #define push_key(L, k) lua_rawgeti(L, PK_UV_KEYS, k)
 
-/* sock:recvmany(n [, size]) -> {info+data, ...} | nil, err, errname */
+/* Fills the list at index list with got info tables for d[], reusing the
+ * tables already there when reuse is set (and cutting the list to got). */
+static void push_batch(lua_State *L, int list, const pk_datagram *d,
+                       size_t got, int reuse)
+{
+    int base = pk_info_begin(L), data_key = base + PK_K_DATA - 1;
+    size_t i, len;
+    for (i = 0; i < got; i++) {
+        int fresh = 1;
+        if (reuse) {
+            lua_rawgeti(L, list, (lua_Integer)i + 1);
+            fresh = lua_type(L, -1) != LUA_TTABLE;
+            if (fresh) lua_pop(L, 1);
+        }
+        if (fresh) lua_createtable(L, 0, 8);
+        pk_push_info_at(L, base, lua_gettop(L), &d[i], !fresh);
+        lua_pushvalue(L, data_key);
+        lua_pushlstring(L, (const char *)d[i].data, d[i].len);
+        lua_rawset(L, -3);
+        if (fresh) lua_rawseti(L, list, (lua_Integer)i + 1);
+        else lua_pop(L, 1);
+    }
+    for (len = (size_t)pk_rawlen(L, list); reuse && len > got; len--) {
+        lua_pushnil(L);
+        lua_rawseti(L, list, (lua_Integer)len);
+    }
+    lua_settop(L, base - 1);
+}
+
+/* sock:recvmany(n [, size [, into]]) -> list | nil, err, errname. With
+ * into, the list and its tables are reused (like recv's into) and
+ * returned, so a loop allocates nothing but the data strings. */
 int pk_m_recvmany(lua_State *L)
 {
     pk_sock *s = pk_check_sock(L);
@@ -23,13 +54,15 @@ int pk_m_recvmany(lua_State *L)
     pk_datagram *d;
     unsigned char *data;
     size_t i, got, head;
-    int err;
+    int err, into;
 
     size = lua_isnoneornil(L, 3) ? 65535 : pk_checkinteger(L, 3);
     luaL_argcheck(L, n >= 1 && n <= PK_MAX_BATCH, 2, "count out of range 1..1024");
     luaL_argcheck(L, size >= 0 && size <= PK_MAX_RECV, 3,
                   "size out of range 0..1048576");
     luaL_argcheck(L, n * size <= PK_MAX_AREA, 3, "count * size over 64 MiB");
+    into = !lua_isnoneornil(L, 4);
+    if (into) luaL_checktype(L, 4, LUA_TTABLE);
     if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
     /* The datagram records, then n slots of size bytes, in s->buf. */
     head = (size_t)n * sizeof *d;
@@ -43,15 +76,10 @@ int pk_m_recvmany(lua_State *L)
     }
     if ((err = pk_sock_recvmany(s, d, (size_t)n, &got)))
         return pk_push_error(L, err);
-    lua_createtable(L, (int)got, 0);
-    for (i = 0; i < got; i++) {
-        lua_createtable(L, 0, 8);
-        pk_push_info(L, lua_gettop(L), &d[i], 0);
-        push_key(L, PK_K_DATA);
-        lua_pushlstring(L, (const char *)d[i].data, d[i].len);
-        lua_rawset(L, -3);
-        lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
+    lua_settop(L, 4);
+    if (into) lua_pushvalue(L, 4);
+    else lua_createtable(L, (int)got, 0);
+    push_batch(L, 5, d, got, into);
     return 1;
 }
 

@@ -31,6 +31,13 @@ int pk_push_error(lua_State *L, int err);
 int pk_push_closed(lua_State *L);
 void pk_push_sockaddr(lua_State *L, const pk_sockaddr *a);
 void pk_push_info(lua_State *L, int t, const pk_datagram *d, int clear);
+/* For batches: pk_info_begin pushes PK_INFO_SLOTS values (every key, the
+ * cached address texts and their cache) and returns the first one's index,
+ * which pk_push_info_at then reads instead of the keys upvalue. */
+#define PK_INFO_SLOTS (PK_K_COUNT_ - 1 + 3 + 1)
+int pk_info_begin(lua_State *L);
+void pk_push_info_at(lua_State *L, int base, int t, const pk_datagram *d,
+                     int clear);
 void pk_check_target(lua_State *L, int arg, const pk_sock *s, int wildcard,
                      pk_target *out);
 uint16_t pk_check_port(lua_State *L, int arg);

@@ -8,6 +8,112 @@
 /* Pushes the pre-made string number k. */
 #define push_key(L, k) lua_rawgeti(L, PK_UV_KEYS, k)
 
+/* The texts of the last sender, destination and spec_dst seen, so that a
+ * server hearing from the same peers does not format and intern the same
+ * strings for every datagram. The binary keys live in a userdata at
+ * keys[PK_K_CACHE], the strings at keys[PK_K_CACHE + 1 + slot]: per Lua
+ * state, shared by its sockets. (A scoped text holds the interface name of
+ * its time; Linux renames only interfaces that are down.) */
+#define PK_K_CACHE (PK_K_COUNT_ + 8)
+enum { SLOT_FROM, SLOT_DST, SLOT_SPEC_DST, SLOT_COUNT_ };
+typedef struct addr_key {
+    uint32_t family, scope;
+    unsigned char addr[16];
+} addr_key;
+typedef struct text_cache {
+    addr_key key[SLOT_COUNT_];
+    unsigned ever;               /* OPT_* fields ever written in this state */
+} text_cache;
+
+/* The optional fields. A reused table can hold only those the module has
+ * ever written in this Lua state, so only those need clearing: a server
+ * without recvttl etc. pays nothing for them. */
+enum {
+    OPT_CTRUNC = 1 << 0, OPT_DST = 1 << 1, OPT_SPEC_DST = 1 << 2,
+    OPT_TTL = 1 << 3, OPT_TOS = 1 << 4, OPT_TIME = 1 << 5, OPT_DROPPED = 1 << 6
+};
+
+/* Where the info writer finds key strings and cached texts: in the keys
+ * upvalue (base 0), or for a batch on the stack from base (key k at
+ * base + k - 1, text slot i at base + PK_K_COUNT_ - 1 + i), where
+ * lua_pushvalue is cheaper than lua_rawgeti. */
+typedef struct info_ctx {
+    int base;
+    text_cache *c;
+} info_ctx;
+
+/* The cache of this Lua state, created on first use. */
+static text_cache *get_cache(lua_State *L)
+{
+    text_cache *c;
+    lua_rawgeti(L, PK_UV_KEYS, PK_K_CACHE);
+    c = (text_cache *)lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (c) return c;
+    c = (text_cache *)lua_newuserdata(L, sizeof *c);
+    memset(c, 0, sizeof *c);
+    lua_rawseti(L, PK_UV_KEYS, PK_K_CACHE);
+    return c;
+}
+
+/* Pushes key string k. */
+static void ckey(lua_State *L, const info_ctx *x, int k)
+{
+    if (x->base) lua_pushvalue(L, x->base + k - 1);
+    else lua_rawgeti(L, PK_UV_KEYS, k);
+}
+
+/* Pushes the text of an address (4 or 16 bytes, scope for IPv6), from the
+ * cache slot when it holds the same address. */
+static void push_addr_text(lua_State *L, const info_ctx *x, int slot,
+                           int family, const unsigned char *addr,
+                           uint32_t scope)
+{
+    char text[PK_ADDRSTRLEN];
+    addr_key k;
+    size_t n;
+    memset(&k, 0, sizeof k);
+    k.family = (uint32_t)family;
+    k.scope = scope;
+    memcpy(k.addr, addr, family == AF_INET ? 4 : 16);
+    if (memcmp(&x->c->key[slot], &k, sizeof k) == 0) {
+        if (x->base) lua_pushvalue(L, x->base + PK_K_COUNT_ - 1 + slot);
+        else lua_rawgeti(L, PK_UV_KEYS, PK_K_CACHE + 1 + slot);
+        return;
+    }
+    n = family == AF_INET ? pk_format_ip4(addr, text)
+                          : pk_format_scoped(addr, scope, text);
+    lua_pushlstring(L, text, n);
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, PK_UV_KEYS, PK_K_CACHE + 1 + slot);
+    if (x->base) {
+        lua_pushvalue(L, -1);
+        lua_replace(L, x->base + PK_K_COUNT_ - 1 + slot);
+    }
+    x->c->key[slot] = k;
+}
+
+/* Pushes the sender's text through the cache (v4-mapped shown as IPv4);
+ * returns its IP family, *port gets the port. */
+static int push_from_text(lua_State *L, const info_ctx *x,
+                          const pk_sockaddr *a, int *port)
+{
+    if (a->sa.sa_family == AF_INET) {
+        *port = ntohs(a->v4.sin_port);
+        push_addr_text(L, x, SLOT_FROM, AF_INET,
+                       (const unsigned char *)&a->v4.sin_addr, 0);
+        return AF_INET;
+    }
+    *port = ntohs(a->v6.sin6_port);
+    if (pk_ip6_is_v4mapped(a->v6.sin6_addr.s6_addr)) {
+        push_addr_text(L, x, SLOT_FROM, AF_INET, a->v6.sin6_addr.s6_addr + 12, 0);
+        return AF_INET;
+    }
+    push_addr_text(L, x, SLOT_FROM, AF_INET6, a->v6.sin6_addr.s6_addr,
+                   a->v6.sin6_scope_id);
+    return AF_INET6;
+}
+
 /* Pushes the text of an IPv4 or IPv6 address (unmapping v4-mapped) and
  * returns its IP family; *port gets the port. */
 static int push_sockaddr_text(lua_State *L, const pk_sockaddr *a, int *port)
@@ -41,107 +147,151 @@ void pk_push_sockaddr(lua_State *L, const pk_sockaddr *a)
 }
 
 /* t[k] = integer v */
-static void set_int(lua_State *L, int t, int k, lua_Integer v)
+static void set_int(lua_State *L, const info_ctx *x, int t, int k, lua_Integer v)
 {
-    push_key(L, k);
+    ckey(L, x, k);
     lua_pushinteger(L, v);
     lua_rawset(L, t);
 }
 
-/* t[k] = nil, for fields an earlier datagram left in a reused table. */
-static void clear(lua_State *L, int t, int k)
+/* t[k] = nil, for fields an earlier datagram may have left in a reused
+ * table (only if the module ever wrote that kind of field: opt). */
+static void clear(lua_State *L, const info_ctx *x, int t, int k, unsigned opt)
 {
-    push_key(L, k);
+    if (!(x->c->ever & opt)) return;
+    ckey(L, x, k);
     lua_pushnil(L);
     lua_rawset(L, t);
 }
 
 /* The destination fields: addr, ifindex, spec_dst. */
-static void set_destination(lua_State *L, int t, const pk_recvinfo *in,
-                            int clear_absent)
+static void set_destination(lua_State *L, const info_ctx *x, int t,
+                            const pk_recvinfo *in, int clear_absent)
 {
-    char text[PK_ADDRSTRLEN];
-    size_t n;
     if (!(in->has & PK_HAS_DST)) {
         if (clear_absent) {
-            clear(L, t, PK_K_ADDR);
-            clear(L, t, PK_K_IFINDEX);
-            clear(L, t, PK_K_SPEC_DST);
+            clear(L, x, t, PK_K_ADDR, OPT_DST);
+            clear(L, x, t, PK_K_IFINDEX, OPT_DST);
+            clear(L, x, t, PK_K_SPEC_DST, OPT_SPEC_DST);
         }
         return;
     }
-    if (in->dst_family == AF_INET)
-        n = pk_format_ip4(in->dst, text);
-    else
-        n = pk_format_scoped(in->dst, pk_ip6_is_linklocal(in->dst)
-                             ? in->ifindex : 0, text);
-    push_key(L, PK_K_ADDR);
-    lua_pushlstring(L, text, n);
+    x->c->ever |= OPT_DST;
+    ckey(L, x, PK_K_ADDR);
+    push_addr_text(L, x, SLOT_DST, in->dst_family, in->dst,
+                   in->dst_family == AF_INET6 && pk_ip6_is_linklocal(in->dst)
+                   ? in->ifindex : 0);
     lua_rawset(L, t);
-    set_int(L, t, PK_K_IFINDEX, in->ifindex);
+    set_int(L, x, t, PK_K_IFINDEX, in->ifindex);
     if (in->has & PK_HAS_SPEC_DST) {
-        n = pk_format_ip4(in->spec_dst, text);
-        push_key(L, PK_K_SPEC_DST);
-        lua_pushlstring(L, text, n);
+        ckey(L, x, PK_K_SPEC_DST);
+        push_addr_text(L, x, SLOT_SPEC_DST, AF_INET, in->spec_dst, 0);
         lua_rawset(L, t);
+        x->c->ever |= OPT_SPEC_DST;
     } else if (clear_absent) {
-        clear(L, t, PK_K_SPEC_DST);
+        clear(L, x, t, PK_K_SPEC_DST, OPT_SPEC_DST);
     }
 }
 
 /* The fields of the extra options: ttl, tos, ecn, time, dropped. */
-static void set_extras(lua_State *L, int t, const pk_recvinfo *in,
-                       int clear_absent)
+static void set_extras(lua_State *L, const info_ctx *x, int t,
+                       const pk_recvinfo *in, int clear_absent)
 {
-    if (in->has & PK_HAS_TTL) set_int(L, t, PK_K_TTL, in->ttl);
-    else if (clear_absent) clear(L, t, PK_K_TTL);
-    if (in->has & PK_HAS_TOS) {
-        set_int(L, t, PK_K_TOS, in->tos);
-        set_int(L, t, PK_K_ECN, in->tos & 3);
+    if (in->has & PK_HAS_TTL) {
+        set_int(L, x, t, PK_K_TTL, in->ttl);
+        x->c->ever |= OPT_TTL;
     } else if (clear_absent) {
-        clear(L, t, PK_K_TOS);
-        clear(L, t, PK_K_ECN);
+        clear(L, x, t, PK_K_TTL, OPT_TTL);
+    }
+    if (in->has & PK_HAS_TOS) {
+        set_int(L, x, t, PK_K_TOS, in->tos);
+        set_int(L, x, t, PK_K_ECN, in->tos & 3);
+        x->c->ever |= OPT_TOS;
+    } else if (clear_absent) {
+        clear(L, x, t, PK_K_TOS, OPT_TOS);
+        clear(L, x, t, PK_K_ECN, OPT_TOS);
     }
     if (in->has & PK_HAS_TIME) {
-        push_key(L, PK_K_TIME);
+        ckey(L, x, PK_K_TIME);
         lua_pushnumber(L, (lua_Number)in->sec + (lua_Number)in->nsec * 1e-9);
         lua_rawset(L, t);
+        x->c->ever |= OPT_TIME;
     } else if (clear_absent) {
-        clear(L, t, PK_K_TIME);
+        clear(L, x, t, PK_K_TIME, OPT_TIME);
     }
-    if (in->has & PK_HAS_DROPPED) set_int(L, t, PK_K_DROPPED, in->dropped);
-    else if (clear_absent) clear(L, t, PK_K_DROPPED);
+    if (in->has & PK_HAS_DROPPED) {
+        set_int(L, x, t, PK_K_DROPPED, in->dropped);
+        x->c->ever |= OPT_DROPPED;
+    } else if (clear_absent) {
+        clear(L, x, t, PK_K_DROPPED, OPT_DROPPED);
+    }
+}
+
+/* Fills the info table at t (absolute index) for datagram d. With
+ * clear_absent, fields that do not apply to d are removed. */
+static void fill_info(lua_State *L, const info_ctx *x, int t,
+                      const pk_datagram *d, int clear_absent)
+{
+    int port = 0, fam = AF_INET;
+
+    ckey(L, x, PK_K_FROM);
+    if (d->from.sa.sa_family == AF_INET || d->from.sa.sa_family == AF_INET6)
+        fam = push_from_text(L, x, &d->from, &port);
+    else
+        lua_pushliteral(L, "");
+    lua_rawset(L, t);
+    set_int(L, x, t, PK_K_PORT, port);
+    ckey(L, x, PK_K_FAMILY);
+    ckey(L, x, fam == AF_INET ? PK_K_INET : PK_K_INET6);
+    lua_rawset(L, t);
+    ckey(L, x, PK_K_TRUNCATED);
+    lua_pushboolean(L, d->truncated);
+    lua_rawset(L, t);
+    if (d->ctruncated) {
+        ckey(L, x, PK_K_CTRUNCATED);
+        lua_pushboolean(L, 1);
+        lua_rawset(L, t);
+        x->c->ever |= OPT_CTRUNC;
+    } else if (clear_absent) {
+        clear(L, x, t, PK_K_CTRUNCATED, OPT_CTRUNC);
+    }
+    if (d->info.has == 0 && !clear_absent) return;
+    set_destination(L, x, t, &d->info, clear_absent);
+    set_extras(L, x, t, &d->info, clear_absent);
 }
 
 /* Fills the info table at t (absolute index) for datagram d. With
  * clear_absent, fields that do not apply to d are removed. */
 void pk_push_info(lua_State *L, int t, const pk_datagram *d, int clear_absent)
 {
-    int port = 0, fam = AF_INET;
+    info_ctx x;
+    x.base = 0;
+    x.c = get_cache(L);
+    fill_info(L, &x, t, d, clear_absent);
+}
 
-    push_key(L, PK_K_FROM);
-    if (d->from.sa.sa_family == AF_INET || d->from.sa.sa_family == AF_INET6)
-        fam = push_sockaddr_text(L, &d->from, &port);
-    else
-        lua_pushliteral(L, "");
-    lua_rawset(L, t);
-    set_int(L, t, PK_K_PORT, port);
-    push_key(L, PK_K_FAMILY);
-    push_key(L, fam == AF_INET ? PK_K_INET : PK_K_INET6);
-    lua_rawset(L, t);
-    push_key(L, PK_K_TRUNCATED);
-    lua_pushboolean(L, d->truncated);
-    lua_rawset(L, t);
-    if (d->ctruncated) {
-        push_key(L, PK_K_CTRUNCATED);
-        lua_pushboolean(L, 1);
-        lua_rawset(L, t);
-    } else if (clear_absent) {
-        clear(L, t, PK_K_CTRUNCATED);
-    }
-    if (d->info.has == 0 && !clear_absent) return;
-    set_destination(L, t, &d->info, clear_absent);
-    set_extras(L, t, &d->info, clear_absent);
+/* For a batch: pushes every key string, the cached texts and the cache
+ * (PK_INFO_SLOTS values) and returns the index of the first, for pk_push_info_at. */
+int pk_info_begin(lua_State *L)
+{
+    int k, base;
+    get_cache(L);
+    luaL_checkstack(L, PK_INFO_SLOTS + 8, "pktinfo batch");
+    base = lua_gettop(L) + 1;
+    for (k = 1; k < PK_K_COUNT_; k++) lua_rawgeti(L, PK_UV_KEYS, k);
+    for (k = 0; k < SLOT_COUNT_; k++) lua_rawgeti(L, PK_UV_KEYS, PK_K_CACHE + 1 + k);
+    lua_rawgeti(L, PK_UV_KEYS, PK_K_CACHE);
+    return base;
+}
+
+/* pk_push_info with the strings pk_info_begin pushed at base. */
+void pk_push_info_at(lua_State *L, int base, int t, const pk_datagram *d,
+                     int clear_absent)
+{
+    info_ctx x;
+    x.base = base;
+    x.c = (text_cache *)lua_touserdata(L, base + PK_K_COUNT_ - 1 + SLOT_COUNT_);
+    fill_info(L, &x, t, d, clear_absent);
 }
 
 /* Parses the address text at idx for socket s; raises naming arg (and
