@@ -133,8 +133,11 @@ end
 function server.worker_uids(self)
   local uids = {}
   if not self.pid then return uids end
-  for child in slurp("cat /proc/" .. self.pid .. "/task/*/children 2>/dev/null"):gmatch("%d+") do
-    local st = io.open("/proc/" .. child .. "/status")
+  -- every /proc/N/status whose PPid is the master (no ps needed)
+  local files = slurp(string.format("grep -l -E '^PPid:[[:space:]]+%d$' /proc/[0-9]*/status 2>/dev/null",
+    self.pid))
+  for file in files:gmatch("[^\n]+") do
+    local st = io.open(file)
     if st then
       local uid = st:read("*a"):match("\nUid:%s+(%d+)")
       st:close()
