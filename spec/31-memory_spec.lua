@@ -1,0 +1,115 @@
+-- The allocation-free server loop, proven: 1,000,000 datagrams through
+-- recv(nil, into) and 1,000,000 through recvmany into a reused list, with
+-- Lua memory (after a full collection), the process's resident size and
+-- its descriptor count checked flat. PKTINFO_MEMORY_COUNT lowers the count
+-- for a quick run.
+local pktinfo = require "pktinfo"
+local net = require "helpers.net"
+
+local COUNT = tonumber(os.getenv("PKTINFO_MEMORY_COUNT")) or 1000000
+local BURST = 200                 -- datagrams queued at a time (fits any rcvbuf)
+local CHECKS = 10                 -- memory samples per run
+
+--- Lua memory in KiB after a full collection.
+local function lua_kib()
+  collectgarbage(); collectgarbage()
+  return collectgarbage("count")
+end
+
+--- Resident set size in KiB from /proc, or nil.
+local function rss_kib()
+  local f = io.open("/proc/self/statm")
+  if not f then return nil end
+  local pages = f:read("*l"):match("^%d+%s+(%d+)")
+  f:close()
+  return tonumber(pages) * 4
+end
+
+local function fd_count()
+  local fds = net.open_fds()
+  if not fds then return nil end
+  local n = 0
+  for _ in pairs(fds) do n = n + 1 end
+  return n
+end
+
+--- Pushes COUNT datagrams through drain(s, n) (which must return the
+-- number it received), BURST at a time, sampling memory CHECKS times.
+local function pump(drain)
+  local s, port = net.server("inet", "127.0.0.1")
+  local c = assert(pktinfo.udp())
+  local burst = {}
+  for i = 1, BURST do burst[i] = { data = "0123456789abcdef", to = "127.0.0.1", port = port } end
+  local samples, every, done = {}, COUNT / CHECKS, 0
+  local next_check = every
+  local fds0 = fd_count()
+  while done < COUNT do
+    assert.equal(BURST, c:sendmany(burst))
+    local got = 0
+    while got < BURST do got = got + drain(s, BURST - got) end
+    assert.equal(BURST, got)
+    done = done + got
+    if done >= next_check then
+      samples[#samples + 1] = { lua = lua_kib(), rss = rss_kib() }
+      next_check = next_check + every
+    end
+  end
+  local fds1 = fd_count()
+  s:close(); c:close()
+  return samples, fds0, fds1
+end
+
+--- Asserts the samples after the first (which pays for warm-up) stay within
+-- a few KiB of Lua memory and a few hundred KiB of resident size.
+local function assert_flat(samples, fds0, fds1)
+  assert.is_true(#samples >= 2)
+  local base = samples[2]
+  for i = 3, #samples do
+    local s = samples[i]
+    assert.is_true(s.lua - base.lua < 16,
+      ("Lua memory grew %.1f -> %.1f KiB"):format(base.lua, s.lua))
+    if s.rss and base.rss then
+      assert.is_true(s.rss - base.rss < 512,
+        ("resident size grew %d -> %d KiB"):format(base.rss, s.rss))
+    end
+  end
+  if fds0 then assert.equal(fds0, fds1) end
+end
+
+describe("memory", function()
+  it(("stays flat over %d datagrams through recv(nil, into)"):format(COUNT), function()
+    local into = {}
+    local samples, fds0, fds1 = pump(function(s, want)
+      for i = 1, want do
+        local data, err = s:recv(nil, into)
+        if not data then error("recv: " .. tostring(err)) end
+        if into.addr ~= "127.0.0.1" then error("datagram " .. i .. " lost its packet info") end
+      end
+      return want
+    end)
+    assert_flat(samples, fds0, fds1)
+  end)
+
+  it(("stays flat over %d datagrams through recvmany(32, nil, into)"):format(COUNT), function()
+    local into = {}
+    local samples, fds0, fds1 = pump(function(s, want)
+      local list, err = s:recvmany(want < 32 and want or 32, nil, into)
+      if not list then error("recvmany: " .. tostring(err)) end
+      if list[#list].addr ~= "127.0.0.1" then error("a batch lost its packet info") end
+      return #list
+    end)
+    assert_flat(samples, fds0, fds1)
+  end)
+
+  it(("stays flat over %d datagrams through recvmany(32) with new tables"):format(math.floor(COUNT / 4)), function()
+    local saved = COUNT
+    COUNT = math.floor(saved / 4)
+    local samples, fds0, fds1 = pump(function(s, want)
+      local list, err = s:recvmany(want < 32 and want or 32)
+      if not list then error("recvmany: " .. tostring(err)) end
+      return #list
+    end)
+    COUNT = saved
+    assert_flat(samples, fds0, fds1)
+  end)
+end)
