@@ -21,14 +21,19 @@ typedef SOCKET pk_socket_t;
 #define PK_NO_SOCKET INVALID_SOCKET
 typedef ADDRESS_FAMILY sa_family_t;
 /* The POSIX control-message names over Winsock's (WSACMSGHDR has the
- * same fields; pk_cmsg.c walks a WSAMSG where POSIX has a msghdr). */
+ * same fields; pk_cmsg.c walks a WSAMSG where POSIX has a msghdr). The
+ * Windows SDK names its struct cmsghdr already; mingw-w64 does not. */
+#ifndef _WSACMSGHDR
 #define cmsghdr _WSACMSGHDR
+#endif
+#ifndef CMSG_FIRSTHDR
 #define CMSG_FIRSTHDR(m) WSA_CMSG_FIRSTHDR(m)
 #define CMSG_NXTHDR(m, c) WSA_CMSG_NXTHDR(m, c)
-#undef CMSG_DATA
-#define CMSG_DATA(c) WSA_CMSG_DATA(c)
 #define CMSG_SPACE(n) WSA_CMSG_SPACE(n)
 #define CMSG_LEN(n) WSA_CMSG_LEN(n)
+#endif
+#undef CMSG_DATA                 /* wincrypt.h's, where it was included */
+#define CMSG_DATA(c) WSA_CMSG_DATA(c)
 /* Windows names the IPv6 hop-limit receive option IPV6_HOPLIMIT. */
 #ifndef IPV6_RECVHOPLIMIT
 #define IPV6_RECVHOPLIMIT IPV6_HOPLIMIT

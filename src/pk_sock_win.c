@@ -285,11 +285,41 @@ int pk_sock_get_pktinfo(const pk_sock *s, int *on)
     return 0;
 }
 
-/* Sets multicast-if: IPv4 takes the index as an address in 0.0.0.0/8
- * (Winsock's convention), IPv6 the index itself; 0 lets the stack choose. */
+/* The IPv4 form of interface ifindex for IP_MULTICAST_IF and ip_mreq: the
+ * interface's first IPv4 address (what every Winsock, Wine's too,
+ * accepts), else the index as an address in 0.0.0.0/8 (Windows' own
+ * convention); 0.0.0.0 for 0, the stack's choice. */
+static struct in_addr iface_v4(uint32_t ifindex)
+{
+    struct in_addr a;
+    ULONG size = 16384;
+    IP_ADAPTER_ADDRESSES *list, *ad;
+    a.s_addr = htonl(ifindex);
+    if (ifindex == 0) return a;
+    list = (IP_ADAPTER_ADDRESSES *)malloc(size);
+    if (list && GetAdaptersAddresses(AF_INET, GAA_FLAG_SKIP_ANYCAST
+            | GAA_FLAG_SKIP_MULTICAST | GAA_FLAG_SKIP_DNS_SERVER, NULL, list,
+            &size) == NO_ERROR) {
+        for (ad = list; ad; ad = ad->Next)
+            if (ad->IfIndex == ifindex && ad->FirstUnicastAddress) {
+                const SOCKET_ADDRESS *u = &ad->FirstUnicastAddress->Address;
+                if (u->lpSockaddr->sa_family == AF_INET)
+                    a = ((const struct sockaddr_in *)(const void *)u->lpSockaddr)->sin_addr;
+                break;
+            }
+    }
+    free(list);
+    return a;
+}
+
+/* Sets multicast-if: an interface index (IPv4: see iface_v4). */
 static int set_iface(pk_sock *s, int level, int name, int v6, int ifindex)
 {
-    return set_int(s->fd, level, name, v6 ? ifindex : (int)htonl((u_long)ifindex));
+    struct in_addr a;
+    if (v6) return set_int(s->fd, level, name, ifindex);
+    a = iface_v4((uint32_t)ifindex);
+    return setsockopt(s->fd, level, name, (const char *)&a, sizeof a)
+        ? last_error() : 0;
 }
 
 /* Sets an option at its level; IP-level options go to both IP versions
@@ -356,7 +386,7 @@ int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
         struct ip_mreq m;
         memset(&m, 0, sizeof m);
         m.imr_multiaddr = group->v4.sin_addr;
-        m.imr_interface.s_addr = htonl(ifindex);    /* index as 0.0.0.x */
+        m.imr_interface = iface_v4(ifindex);
         return setsockopt(s->fd, IPPROTO_IP,
                           join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
                           (const char *)&m, sizeof m) ? last_error() : 0;
