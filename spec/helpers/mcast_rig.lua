@@ -13,7 +13,8 @@
 -- ready() once its sockets are bound, which h:wait_ready() waits for; the
 -- chunk returns a table, which h:finish() hands back (or raises the
 -- child's error). rig:run(ns, code, ...) does both. Nothing here relies on
--- timing: children use receive timeouts only as an upper bound.
+-- timing: children use receive timeouts only as an upper bound, and every
+-- child runs under `timeout 120` so that a failed test cannot hang the run.
 --
 -- Run as a script (`lua mcast_rig.lua child FILE args...`) this file is
 -- that child.
@@ -21,6 +22,20 @@ local rig = {}
 rig.__index = rig
 
 local LUA = os.getenv("LUA") or "lua5.4"
+local unpack = table.unpack or unpack
+rig.LUA = LUA
+
+--- Loads Lua source with an environment, on Lua 5.1 to 5.4 and LuaJIT.
+local loadstring = rawget(_G, "loadstring")
+local function load_with(src, name, env)
+  if setfenv and loadstring then
+    local f, err = loadstring(src, name)
+    if f then setfenv(f, env) end
+    return f, err
+  end
+  return load(src, name, "t", env)
+end
+rig.load = load_with
 
 local function shell_quote(s)
   return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
@@ -57,9 +72,12 @@ if arg and arg[0] and arg[0]:match("mcast_rig%.lua$") and arg[1] == "child" then
     ready = function() io.stdout:write("READY\n"); io.stdout:flush() end,
     serialize = serialize,
   }, { __index = _G })
-  local chunk, err = loadfile(arg[2], "t", env)
+  local src = assert(io.open(arg[2])):read("*a")
+  local chunk, err = load_with(src, "=" .. arg[2], env)
   if not chunk then io.stdout:write("ERROR ", (err:gsub("\n", " ")), "\n"); os.exit(1) end
-  local ok, res = xpcall(chunk, debug.traceback, table.unpack(arg, 3))
+  local args = { n = #arg - 2 }
+  for i = 3, #arg do args[i - 2] = arg[i] end
+  local ok, res = xpcall(function() return chunk(unpack(args, 1, args.n)) end, debug.traceback)
   if not ok then
     io.stdout:write("ERROR ", (tostring(res):gsub("\n", " | ")), "\n")
     os.exit(1)
@@ -77,13 +95,15 @@ local function pid()
   return p or tostring(os.time() % 100000)
 end
 
---- Runs a shell command; returns its output, or raises with it.
+--- Runs a shell command; returns its output, or raises with it (the exit
+-- status is read from the output: Lua 5.1's pipe close does not give it).
 local function sh(cmd)
-  local f = assert(io.popen(cmd .. " 2>&1"))
+  local f = assert(io.popen("{ " .. cmd .. "; } 2>&1; echo \"__rc=$?\""))
   local out = f:read("*a")
-  local ok, _, code = f:close()
-  if not ok then error(string.format("command failed (%s): %s\n%s", tostring(code), cmd, out), 2) end
-  return out
+  f:close()
+  local body, code = out:match("^(.-)__rc=(%d+)%s*$")
+  if code ~= "0" then error(string.format("command failed (%s): %s\n%s", tostring(code), cmd, body or out), 2) end
+  return body
 end
 rig.sh = sh
 
@@ -173,7 +193,7 @@ function rig:spawn(ns, code, ...)
   for i = 1, select("#", ...) do args[#args + 1] = shell_quote(select(i, ...)) end
   local build = os.getenv("PKTINFO_BUILD") or "build"
   local cmd = string.format(
-    "ip netns exec %s env LUA_CPATH=%s LUA_PATH=%s %s spec/helpers/mcast_rig.lua child %s %s 2>&1",
+    "timeout 120 ip netns exec %s env LUA_CPATH=%s LUA_PATH=%s %s spec/helpers/mcast_rig.lua child %s %s 2>&1",
     self.ns[ns] or ns, shell_quote(build .. "/?.so;;"), shell_quote("lua/?.lua;spec/?.lua;;"),
     LUA, file, table.concat(args, " "))
   return setmetatable({ pipe = assert(io.popen(cmd, "r")), log = {} }, handle)
@@ -206,7 +226,7 @@ function handle:finish()
   end
   self.pipe:close()
   if last and last:match("^RESULT ") then
-    return assert(load("return " .. last:sub(8), "=result", "t", {}))()
+    return assert(load_with("return " .. last:sub(8), "=result", {}))()
   end
   error("child failed: " .. table.concat(self.log, "\n"), 2)
 end
@@ -214,7 +234,7 @@ end
 --- Starts a shell command in ns (output and errors read as lines).
 function rig:spawn_cmd(ns, cmd)
   local build = os.getenv("PKTINFO_BUILD") or "build"
-  local full = string.format("ip netns exec %s env LUA_CPATH=%s LUA_PATH=%s %s 2>&1",
+  local full = string.format("timeout 120 ip netns exec %s env LUA_CPATH=%s LUA_PATH=%s %s 2>&1",
     self.ns[ns] or ns, shell_quote(build .. "/?.so;;"), shell_quote("lua/?.lua;;"), cmd)
   return setmetatable({ pipe = assert(io.popen(full, "r")), log = {} }, handle)
 end
@@ -227,11 +247,11 @@ function handle:wait_for(pattern)
   error("no line matching " .. pattern .. " in:\n" .. table.concat(self.log, "\n"), 2)
 end
 
---- Reads to the end; returns all lines as one string and the exit status.
+--- Reads to the end; returns all lines as one string.
 function handle:rest()
   for _ in self.line, self do end
-  local ok = self.pipe:close()
-  return table.concat(self.log, "\n"), ok
+  self.pipe:close()
+  return table.concat(self.log, "\n")
 end
 
 --- Runs code in ns to its end; returns its result table.
