@@ -28,7 +28,9 @@ local RECEIVER = [[
     if not data then error("recv: " .. tostring(info)) end
     info.data = data
     out[i] = info
-    -- reply with the TTL and TOS the request asked for, or none
+    -- reply with the TTL and TOS the request asked for, or none (an info
+    -- table with recvttl/recvtos on holds the request's own, which reply()
+    -- would send back)
     local want_ttl, want_tos = data:match("^reply ttl=(%d+) tos=(%d+)")
     if data:match("^reply") then
       info.ttl, info.tos = tonumber(want_ttl), tonumber(want_tos)
@@ -42,7 +44,7 @@ local RECEIVER = [[
 -- reads the replies to those whose data starts with "reply".
 local SENDER = [[
   local family, port, list = ...
-  local items = load("return " .. list)()
+  local items = (loadstring or load)("return " .. list)()
   local s = assert(pktinfo.udp(family, { pktinfo = true }))
   assert(s:bind("*", 0))
   assert(s:setoption("recvttl", true))
@@ -169,8 +171,10 @@ describe("ttl, tos, ecn, time and dropped (network namespaces)", function()
       local _, replies = exchange(kind, family, {
         { data = "reply ttl=200 tos=32", to = dst, src = { ttl = 9, tos = 0xb8 } },
         { data = "reply ttl=3 tos=1", to = dst },
+        -- the receiver clears ttl and tos: the request's are not echoed
+        { data = "reply plain", to = dst, src = { ttl = 5, tos = 0x04 } },
       })
-      assert.equal(2, #replies)
+      assert.equal(3, #replies)
       assert.equal("re:reply ttl=200 tos=32", replies[1].data)
       assert.equal(dst, replies[1].from)
       assert.equal(200, replies[1].ttl)
@@ -178,6 +182,7 @@ describe("ttl, tos, ecn, time and dropped (network namespaces)", function()
       assert.equal(3, replies[2].ttl)
       assert.equal(1, replies[2].tos)
       assert.equal(1, replies[2].ecn)
+      assert.same({ "re:reply plain", 64, 0 }, { replies[3].data, replies[3].ttl, replies[3].tos })
     end)
   end
 
@@ -264,6 +269,50 @@ describe("ttl, tos, ecn, time and dropped (network namespaces)", function()
     assert.equal(200 - res.queued, res.last)
     assert.same({ 1, "batch", 200 - res.queued }, res.batch)   -- recvmany too
     assert.is_true(res.without_option)
+  end)
+
+  it("sends a ttl and tos per item with sendmany and reads them back with recvmany", function()
+    need_rig()
+    port = port + 1
+    local h = r:spawn("h", [[
+      local port = tonumber(...)
+      local s = assert(pktinfo.udp("inet6", { pktinfo = true, timeout = 10 }))
+      assert(s:bind("*", port))
+      for _, o in ipairs { "recvttl", "recvtos", "timestamp", "rxq_ovfl" } do
+        assert(s:setoption(o, true))
+      end
+      ready()
+      local got = {}
+      while #got < 4 do
+        local msgs, err = s:recvmany(8)
+        if not msgs then error("recvmany: " .. tostring(err)) end
+        for _, m in ipairs(msgs) do
+          got[#got + 1] = { m.data, m.family, m.ttl, m.tos, m.ecn, type(m.time), m.dropped, m.ifindex }
+        end
+      end
+      return got
+    ]], port)
+    h:wait_ready()
+    r:run("a", [[
+      local port = tonumber(...)
+      local s = assert(pktinfo.udp("inet6"))
+      local n, err = s:sendmany {
+        { data = "m1", to = "192.0.2.1", port = port, ttl = 11, tos = 0x10 },
+        { data = "m2", to = "2001:db8:1::1", port = port, ttl = 12, tos = 0x11 },
+        { data = "m3", to = "192.0.2.1", port = port, addr = "192.0.2.2", ttl = 13 },
+        { data = "m4", to = "2001:db8:1::1", port = port, tos = 0xfe },
+      }
+      assert(n == 4, err)
+      return {}
+    ]], port)
+    local got = h:finish()
+    local e = r.index.h.eth1
+    assert.same({
+      { "m1", "inet", 11, 0x10, 0, "number", 0, e },
+      { "m2", "inet6", 12, 0x11, 1, "number", 0, e },
+      { "m3", "inet", 13, 0, 0, "number", 0, e },
+      { "m4", "inet6", 64, 0xfe, 2, "number", 0, e },
+    }, got)
   end)
 
   it("clears the fields of options turned off from a reused info table", function()
