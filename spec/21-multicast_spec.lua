@@ -185,6 +185,50 @@ describe("multicast with the arrival interface (network namespaces)", function()
     end)
   end
 
+  for _, c in ipairs { { "inet", "232.1.1.1", "192.0.2.2", "192.0.2.3" },
+                       { "inet6", "232.1.1.1", "192.0.2.2", "192.0.2.3" },
+                       { "inet6", "ff35::1234", "2001:db8:1::2", "2001:db8:1::3" } } do
+    local kind, group, source, other = c[1], c[2], c[3], c[4]
+    it(("joins %s for source %s only (source-specific), on a %s socket"):format(group, source, kind), function()
+      need_rig()
+      local p = next_port()
+      r:exec("a", ("ip %s addr add %s dev eth0 %s 2>/dev/null || true")
+        :format(other:find(":") and "-6" or "", other, other:find(":") and "nodad" or ""))
+      local h = r:spawn("h", [[
+        local kind, port, group, source = ...
+        local s = assert(pktinfo.udp(kind, { pktinfo = true, timeout = 10 }))
+        assert(s:bind("*", tonumber(port)))
+        assert(s:join(group, "eth1", source))
+        local mixed = select(2, pcall(s.join, s, group, "eth1", source:find(":") and "192.0.2.9" or "2001:db8::9"))
+        ready()
+        local data, info = s:recv()
+        if not data then error("recv: " .. tostring(info)) end
+        local left = { s:leave(group, "eth1", source) }
+        local again = { s:leave(group, "eth1", source) }
+        return { data = data, from = info.from, ifindex = info.ifindex, addr = info.addr,
+                 left = left[1], again = again[3], mixed = mixed }
+      ]], kind, p, group, source)
+      h:wait_ready()
+      -- the datagram from the other source comes first on the same link:
+      -- had the filter let it through, H would have received it first
+      r:run("a", [[
+        local group, port, source, other = ...
+        local s = assert(pktinfo.udp(source:find(":") and "inet6" or "inet"))
+        assert(s:setoption("multicast-if", "eth0"))
+        assert(s:sendto("from the other source", group, tonumber(port), { addr = other }))
+        assert(s:sendto("from the source", group, tonumber(port), { addr = source }))
+        return {}
+      ]], group, p, source, other)
+      local got = h:finish()
+      assert.same({ data = "from the source", from = source, ifindex = r.index.h.eth1, addr = group },
+                  { data = got.data, from = got.from, ifindex = got.ifindex, addr = got.addr })
+      assert.is_true(got.left)
+      assert.equal("EINVAL", got.again)   -- Linux's answer to leaving a source not joined
+      assert.is_truthy(got.mixed:find("different IP versions", 1, true)
+                       or got.mixed:find("IPv6 address on an inet socket", 1, true), got.mixed)
+    end)
+  end
+
   it("refuses what is not a group, and raises on an unknown interface", function()
     need_rig()
     local res = r:run("h", [[

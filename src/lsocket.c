@@ -226,25 +226,33 @@ static int m_getoption(lua_State *L)
     return 1;
 }
 
-/* join/leave: (group [, iface]) */
+/* join/leave: (group [, iface [, source]]) */
 static int membership(lua_State *L, int join)
 {
-    pk_target g;
+    pk_target g, src;
     uint32_t ifindex;
+    int ssm = !lua_isnoneornil(L, 4);
     CHECK_OPEN(L, s);
     pk_check_target(L, 2, s, 0, &g);
     ifindex = lua_isnoneornil(L, 3) ? 0 : pk_check_iface(L, 3);
     pk_addr_unmap(&g.sa);
-    return push_result(L, pk_sock_membership(s, join, &g.sa, ifindex));
+    if (ssm) {
+        pk_check_target(L, 4, s, 0, &src);
+        pk_addr_unmap(&src.sa);
+        if (src.ip_family != g.ip_family)
+            luaL_argerror(L, 4, "source and group are of different IP versions");
+    }
+    return push_result(L, pk_sock_membership(s, join, &g.sa, ifindex,
+                                             ssm ? &src.sa : NULL));
 }
 
-/* sock:join(group [, iface]) */
+/* sock:join(group [, iface [, source]]) */
 static int m_join(lua_State *L)
 {
     return membership(L, 1);
 }
 
-/* sock:leave(group [, iface]) */
+/* sock:leave(group [, iface [, source]]) */
 static int m_leave(lua_State *L)
 {
     return membership(L, 0);

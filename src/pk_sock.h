@@ -90,7 +90,7 @@ int pk_sock_setopt(pk_sock *s, const pk_option *o, int value);
 int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
                    pk_sockaddr *addr_out);
 int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
-                       uint32_t ifindex);
+                       uint32_t ifindex, const pk_sockaddr *source);
 int pk_sock_recv(pk_sock *s, pk_datagram *d);
 int pk_sock_send(pk_sock *s, const void *data, size_t len,
                  const pk_sockaddr *to, const void *control,

@@ -258,11 +258,34 @@ int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
     return get_int(s->fd, o->level4, o->name4, value);
 }
 
-/* Joins or leaves a multicast group on an interface (0: the kernel's
- * choice). An IPv4 group on a dual-stack socket is joined at IPv4 level. */
-int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
-                       uint32_t ifindex)
+/* Joins or leaves a source-specific membership: datagrams to group from
+ * source only (RFC 4607). */
+static int source_membership(pk_sock *s, int join, const pk_sockaddr *group,
+                             uint32_t ifindex, const pk_sockaddr *source)
 {
+#ifdef MCAST_JOIN_SOURCE_GROUP
+    struct group_source_req r;
+    memset(&r, 0, sizeof r);
+    r.gsr_interface = ifindex;
+    memcpy(&r.gsr_group, group, pk_sockaddr_len(group));
+    memcpy(&r.gsr_source, source, pk_sockaddr_len(source));
+    return setsockopt(s->fd,
+                      group->sa.sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+                      join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP,
+                      &r, sizeof r) ? errno : 0;
+#else
+    (void)s; (void)join; (void)group; (void)ifindex; (void)source;
+    return ENOPROTOOPT;
+#endif
+}
+
+/* Joins or leaves a multicast group on an interface (0: the kernel's
+ * choice), for every sender or, with source (same family), for that one
+ * only. An IPv4 group on a dual-stack socket is joined at IPv4 level. */
+int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
+                       uint32_t ifindex, const pk_sockaddr *source)
+{
+    if (source) return source_membership(s, join, group, ifindex, source);
     if (group->sa.sa_family == AF_INET) {
         struct ip_mreqn m;
         memset(&m, 0, sizeof m);

@@ -380,8 +380,19 @@ int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
 /* Joins or leaves a multicast group on an interface (0: the stack's
  * choice). An IPv4 group on a dual-stack socket is joined at IPv4 level. */
 int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
-                       uint32_t ifindex)
+                       uint32_t ifindex, const pk_sockaddr *source)
 {
+    if (source) {                /* source-specific: GROUP_SOURCE_REQ */
+        GROUP_SOURCE_REQ r;
+        memset(&r, 0, sizeof r);
+        r.gsr_interface = ifindex;
+        memcpy(&r.gsr_group, group, pk_sockaddr_len(group));
+        memcpy(&r.gsr_source, source, pk_sockaddr_len(source));
+        return setsockopt(s->fd,
+                          group->sa.sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+                          join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP,
+                          (const char *)&r, sizeof r) ? last_error() : 0;
+    }
     if (group->sa.sa_family == AF_INET) {
         struct ip_mreq m;
         memset(&m, 0, sizeof m);
