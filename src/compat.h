@@ -33,16 +33,38 @@ static inline int pk_typeerror(lua_State *L, int arg, const char *tname)
     return luaL_argerror(L, arg, msg);
 }
 
-/* An integer argument that must be integral (5.3+ checks it; on 5.1/5.2 a
- * fractional number is refused here too). */
+/* n as an integer, or 0 when n has no exact integer value (fractional, NaN,
+ * beyond 2^53: where a double stops being exact). */
+static inline int pk_num2int(lua_Number n, lua_Integer *out)
+{
+    if (!(n >= -9007199254740992.0 && n <= 9007199254740992.0)) return 0;
+    *out = (lua_Integer)n;
+    return (lua_Number)*out == n;
+}
+
+/* lua_tointegerx of 5.3+ for every version: the integer at idx, with
+ * *isint set only when it is a number (or numeric text) with an exact
+ * integer value. */
+static inline lua_Integer pk_tointegerx(lua_State *L, int idx, int *isint)
+{
+#if LUA_VERSION_NUM >= 503
+    return lua_tointegerx(L, idx, isint);
+#else
+    lua_Integer i = 0;
+    *isint = lua_isnumber(L, idx) && pk_num2int(lua_tonumber(L, idx), &i);
+    return i;
+#endif
+}
+
+/* An integer argument that must be integral (5.3+ checks it; on 5.1, 5.2
+ * and LuaJIT a fractional number is refused here too, with 5.3's words). */
 static inline lua_Integer pk_checkinteger(lua_State *L, int arg)
 {
 #if LUA_VERSION_NUM >= 503
     return luaL_checkinteger(L, arg);
 #else
-    lua_Number n = luaL_checknumber(L, arg);
-    lua_Integer i = (lua_Integer)n;
-    if ((lua_Number)i != n)
+    lua_Integer i = 0;
+    if (!pk_num2int(luaL_checknumber(L, arg), &i))
         luaL_argerror(L, arg, "number has no integer representation");
     return i;
 #endif

@@ -60,8 +60,9 @@ static int apply_opts(lua_State *L, int arg, pk_sock *s)
             int value = lua_toboolean(L, -1);
             if (!o) { lua_pop(L, 1); continue; }   /* reuseport where absent */
             if (o->kind == PK_OPTK_INT) {
-                lua_Integer v = lua_tointeger(L, -1);
-                if (lua_type(L, -1) != LUA_TNUMBER || v <= 0 || v > 0x7fffffff)
+                int isint;
+                lua_Integer v = pk_tointegerx(L, -1, &isint);
+                if (lua_type(L, -1) != LUA_TNUMBER || !isint || v <= 0 || v > 0x7fffffff)
                     luaL_argerror(L, arg, lua_pushfstring(L,
                                   "opts.%s: positive integer expected", name));
                 value = (int)v;

@@ -159,6 +159,7 @@ static int m_reply(lua_State *L)
     size_t len;
     const char *data;
     lua_Integer port;
+    int isint;
     CHECK_OPEN(L, s);
     data = luaL_checklstring(L, 2, &len);
     luaL_checktype(L, 3, LUA_TTABLE);
@@ -169,8 +170,8 @@ static int m_reply(lua_State *L)
     pk_check_target(L, lua_gettop(L), s, 0, &to);
     lua_rawgeti(L, PK_UV_KEYS, PK_K_PORT);
     lua_rawget(L, 3);
-    port = lua_tointeger(L, -1);
-    if (lua_type(L, -1) != LUA_TNUMBER || port < 0 || port > 65535)
+    port = pk_tointegerx(L, -1, &isint);
+    if (lua_type(L, -1) != LUA_TNUMBER || !isint || port < 0 || port > 65535)
         luaL_argerror(L, 3, "info.port: port 0..65535 expected");
     lua_pop(L, 2);
     to.sa.v4.sin_port = htons((uint16_t)port);
