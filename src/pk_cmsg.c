@@ -44,9 +44,18 @@ static void decode_ip(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
         return;
     }
 #endif
+    /* Linux sends the TTL and TOS as IP_TTL and IP_TOS; the BSDs and
+     * macOS as IP_RECVTTL and IP_RECVTOS, one byte each. Both types are
+     * accepted everywhere (Windows' IP_RECVTTL is its IP_HOPLIMIT). */
+#if defined(IP_RECVTTL) && IP_RECVTTL != IP_TTL
+    case IP_RECVTTL:
+#endif
     case IP_TTL:
         if (read_small_int(c, len, &out->ttl)) out->has |= PK_HAS_TTL;
         return;
+#if defined(IP_RECVTOS) && IP_RECVTOS != IP_TOS
+    case IP_RECVTOS:
+#endif
     case IP_TOS:
         if (read_small_int(c, len, &out->tos)) {
             out->tos &= 0xff;
