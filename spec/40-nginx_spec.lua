@@ -20,7 +20,7 @@ describe("in nginx (lua-nginx-module, LuaJIT)", function()
   -- Sends data to addr from a fresh socket, waits (bounded) for the worker
   -- to have seen it, returns the worker's report and the reply received.
   local function exchange(addr, data)
-    local c = assert(pktinfo.udp("inet", { pktinfo = true }))
+    local c = assert(pktinfo.udp(addr:find(":", 1, true) and "inet6" or "inet"))
     c:settimeout(10)
     assert(c:sendto(data, addr, srv.udp_port))
     local reply, rinfo = c:recv()
@@ -67,6 +67,18 @@ describe("in nginx (lua-nginx-module, LuaJIT)", function()
       assert.equal(addr, rinfo.from)
     end
     assert.is_nil(server.report(srv).error)
+  end)
+
+  it("reports IPv6 datagrams on the same dual-stack socket", function()
+    if why then pending(why) return end
+    local no6 = require("helpers.gate").ipv6()
+    if no6 then pending(no6) return end
+    local r, reply, rinfo = exchange("::1", "ping over IPv6")
+    assert.is_table(r, "worker never saw the IPv6 datagram:\n" .. server.log(srv))
+    assert.same({ "::1", "::1", "inet6", tostring(pktinfo.ifindex("lo")) },
+      { r.addr, r.from, r.family, r.ifindex })
+    assert.equal("ack ping over IPv6", reply)
+    assert.equal("::1", rinfo.from)
   end)
 
   it("drains a burst without blocking the worker", function()

@@ -25,10 +25,14 @@ local function drain(premature)
   end
 end
 
---- Opens the socket on the wildcard address and starts the timer.
+--- Opens a dual-stack socket (IPv4 only where the host has no IPv6) on
+-- the wildcard address and starts the timer.
 function M.start(port)
   local err
-  sock, err = pktinfo.udp("inet", { pktinfo = true, reuseaddr = true })
+  sock = pktinfo.udp("inet6", { pktinfo = true, reuseaddr = true })
+  if not sock then
+    sock, err = pktinfo.udp("inet", { pktinfo = true, reuseaddr = true })
+  end
   if not sock then ngx.log(ngx.ERR, "pktinfo.udp: ", err); return end
   sock:settimeout(0)
   local ok, berr = sock:bind("*", port)

@@ -35,6 +35,7 @@ function server.gate()
   if not exists("/usr/share/lua/5.1/resty/core.lua") then
     return "needs lua-resty-core"
   end
+  if not pcall(require, "socket.http") then return "needs LuaSocket (Debian lua-socket)" end
   if not sh("pkg-config --exists luajit") then
     return "needs the LuaJIT headers (Debian libluajit2-5.1-dev)"
   end
