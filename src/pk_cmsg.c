@@ -4,6 +4,9 @@
 
 #include <string.h>
 #include <time.h>
+#ifndef _WIN32
+#include <sys/time.h>
+#endif
 
 /* Bytes of payload the message at c really has inside [start, end). */
 static size_t payload_len(const struct cmsghdr *c, const unsigned char *end)
@@ -115,6 +118,17 @@ static void decode_socket(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
         memcpy(&ts, CMSG_DATA(c), sizeof ts);
         out->sec = ts.tv_sec;
         out->nsec = ts.tv_nsec;
+        out->has |= PK_HAS_TIME;
+        return;
+    }
+#endif
+#if defined(SCM_TIMESTAMP) && !defined(_WIN32)
+    case SCM_TIMESTAMP: {        /* SO_TIMESTAMP: where there is no _NS form */
+        struct timeval tv;
+        if (len < sizeof tv) return;
+        memcpy(&tv, CMSG_DATA(c), sizeof tv);
+        out->sec = tv.tv_sec;
+        out->nsec = (long)tv.tv_usec * 1000;
         out->has |= PK_HAS_TIME;
         return;
     }

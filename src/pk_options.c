@@ -28,6 +28,8 @@ static const pk_option options[] = {
 #endif
 #ifdef SO_TIMESTAMPNS
     {"timestamp", PK_OPTK_BOOL, PK_OPTL_SOCKET, SOL_SOCKET, SO_TIMESTAMPNS, NONE, NONE},
+#elif defined(SO_TIMESTAMP) && !defined(_WIN32)   /* the BSDs, macOS: microseconds */
+    {"timestamp", PK_OPTK_BOOL, PK_OPTL_SOCKET, SOL_SOCKET, SO_TIMESTAMP, NONE, NONE},
 #endif
 #ifdef SO_RXQ_OVFL
     {"rxq_ovfl", PK_OPTK_BOOL, PK_OPTL_SOCKET, SOL_SOCKET, SO_RXQ_OVFL, NONE, NONE},
