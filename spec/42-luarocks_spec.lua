@@ -30,6 +30,38 @@ local function gate()
   if not exists(ROCKSPEC) then return "no " .. ROCKSPEC end
 end
 
+-- The rockspec as a table (it is Lua: loaded in an empty environment).
+local function load_rockspec()
+  local env = {}
+  local chunk = assert(loadfile(ROCKSPEC, "t", env))
+  if setfenv then setfenv(chunk, env) end
+  chunk()
+  return env
+end
+
+-- A set of the words in text.
+local function set(text)
+  local t = {}
+  for w in (text or ""):gmatch("%S+") do t[w] = true end
+  return t
+end
+
+describe("the rockspec", function()
+  it("lists the C files the Makefile builds (POSIX and Windows)", function()
+    if not exists(ROCKSPEC) then pending("no " .. ROCKSPEC) return end
+    local ok, out = run("make -s --no-print-directory print-sources")
+    assert.is_true(ok, out)
+    local spec = load_rockspec()
+    local posix = spec.build.modules["pktinfo.core"].sources
+    assert.same(set(out:match("posix:([^\n]*)")), set(table.concat(posix, " ")))
+    local win = out:match("win32:([^\n]*)")
+    if win and win:find("%S") then
+      local w = spec.build.platforms.win32.modules["pktinfo.core"].sources
+      assert.same(set(win), set(table.concat(w, " ")))
+    end
+  end)
+end)
+
 describe("LuaRocks", function()
   local why = gate()
   local tree

@@ -38,3 +38,10 @@ test-all:
 ifeq ($(strip $(LUA_VERSION)),)
 LUA_VERSION := $(shell $(PKG_CONFIG) --variable=abiver $(LUA) 2>/dev/null || echo 5.1)
 endif
+
+# The C files of the module here and in the Windows build, for
+# spec/42-luarocks_spec.lua (the rockspec must list the same).
+.PHONY: print-sources
+print-sources:
+	@echo "posix: $(SRC)"
+	@echo "win32: $(WIN_SRC)"
