@@ -173,8 +173,8 @@ while not count or answered < count do
   if packet then
     local ok, serr = sock:reply(packet, info)
     answered = answered + 1
-    io.stdout:write(("answered %s on %s from %s\n"):format(pktinfo.describe(info),
-      pktinfo.ifname(info.ifindex) or "?", ok and "ok" or tostring(serr)))
+    io.stdout:write(("answered %s: %s\n"):format(pktinfo.describe(info),
+      ok and "sent" or tostring(serr)))
     io.stdout:flush()
   end
 end
