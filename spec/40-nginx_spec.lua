@@ -105,3 +105,27 @@ describe("in nginx (lua-nginx-module, LuaJIT)", function()
     srv = nil
   end)
 end)
+
+describe("examples/nginx.conf", function()
+  local why = server.gate()
+
+  it("runs as shipped and serves the last datagram's packet info", function()
+    if why then pending(why) return end
+    local srv = server.start(server.example_conf)
+    local ok, err = pcall(function()
+      local c = assert(pktinfo.udp())
+      c:settimeout(10)
+      assert(c:sendto("hello example", "127.0.0.2", srv.udp_port))
+      assert.equal("ack hello example", (c:recv()))
+      c:close()
+      local body = server.wait(function()
+        local b = server.get(srv, "/last")
+        return b and b:find("-> 127.0.0.2", 1, true) and b
+      end, 10)
+      assert.is_string(body, "no packet info on /last:\n" .. server.log(srv))
+      assert.matches("^127%.0%.0%.1:%d+ %-> 127%.0%.0%.2 on lo %(ifindex %d+%)", body)
+    end)
+    server.stop(srv)
+    assert(ok, err)
+  end)
+end)

@@ -61,8 +61,30 @@ local function build_luajit_module()
   return so
 end
 
---- Lays out a prefix, starts nginx; returns a handle with the ports.
-function server.start()
+--- Our config: spec/nginx/nginx.conf.in with its @NAMES@ filled in.
+local function spec_conf(self, root)
+  local conf = assert(io.open("spec/nginx/nginx.conf.in")):read("*a")
+  return (conf:gsub("@([%u_]+)@", {
+    PREFIX = self.prefix, MODDIR = MODDIR,
+    USER = root and "user nobody nogroup;" or "",
+    UDP_PORT = tostring(self.udp_port), HTTP_PORT = tostring(self.http_port),
+  }))
+end
+
+--- examples/nginx.conf as shipped, with the install paths pointed into the
+-- prefix and the two ports replaced by free ones.
+function server.example_conf(self)
+  local conf = assert(io.open("examples/nginx.conf")):read("*a")
+  conf = conf:gsub("/usr/local/share/lua/5%.1/", self.prefix .. "/lua/")
+             :gsub("/usr/local/lib/lua/5%.1/", self.prefix .. "/lib/")
+             :gsub("5300", tostring(self.udp_port))
+             :gsub("127%.0%.0%.1:8080", "127.0.0.1:" .. self.http_port)
+  return conf
+end
+
+--- Lays out a prefix, starts nginx with make_conf(self, root) (default:
+-- spec/nginx/nginx.conf.in); returns a handle with the ports.
+function server.start(make_conf)
   local so = build_luajit_module()
   local prefix = slurp("mktemp -d /tmp/pktinfo-nginx.XXXXXX"):gsub("%s+$", "")
   assert(prefix ~= "", "mktemp failed")
@@ -72,12 +94,7 @@ function server.start()
     "cp lua/pktinfo.lua spec/nginx/pkdrain.lua %s/lua/ && chmod -R a+rX %s",
     prefix, prefix, prefix, prefix, so, prefix, prefix, prefix)))
   local root = slurp("id -u"):match("^0") ~= nil
-  local conf = assert(io.open("spec/nginx/nginx.conf.in")):read("*a")
-  conf = conf:gsub("@([%u_]+)@", {
-    PREFIX = prefix, MODDIR = MODDIR,
-    USER = root and "user nobody nogroup;" or "",
-    UDP_PORT = tostring(self.udp_port), HTTP_PORT = tostring(self.http_port),
-  })
+  local conf = (make_conf or spec_conf)(self, root)
   local f = assert(io.open(prefix .. "/conf/nginx.conf", "w"))
   f:write(conf)
   f:close()
