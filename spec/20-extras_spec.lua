@@ -235,10 +235,14 @@ describe("ttl, tos, ecn, time and dropped (network namespaces)", function()
 
   it("counts the datagrams dropped for want of buffer space (0 until the first drop)", function()
     need_rig()
+    -- a dual-stack socket with everything on: an IPv4 datagram after the
+    -- first drop carries the most control data the module can ask for
     local res = r:run("h", [[
-      local rx = assert(pktinfo.udp("inet", { rcvbuf = 1, timeout = 0 }))
-      assert(rx:bind("127.0.0.1", 0))
-      assert(rx:setoption("rxq_ovfl", true))
+      local rx = assert(pktinfo.udp("inet6", { rcvbuf = 1, timeout = 0, pktinfo = true }))
+      assert(rx:bind("*", 0))
+      for _, o in ipairs { "recvttl", "recvtos", "timestamp", "rxq_ovfl" } do
+        assert(rx:setoption(o, true))
+      end
       local _, port = rx:getsockname()
       local tx = assert(pktinfo.udp("inet"))
       local payload = string.rep("x", 1000)
@@ -259,7 +263,9 @@ describe("ttl, tos, ecn, time and dropped (network namespaces)", function()
       local _, pport = plain:getsockname()
       assert(tx:sendto("plain", "127.0.0.1", pport))
       local _, pinfo = assert(plain:recv())
-      return { queued = queued, before = dropped, last = info.dropped, data = data,
+      local all = { info.addr, info.ifindex, info.spec_dst, info.ttl, info.tos, info.ecn,
+                    type(info.time), info.ctruncated == nil }
+      return { queued = queued, before = dropped, last = info.dropped, data = data, all = all,
                batch = { #batch, batch[1].data, batch[1].dropped },
                without_option = pinfo.dropped == nil }
     ]])
@@ -267,6 +273,7 @@ describe("ttl, tos, ecn, time and dropped (network namespaces)", function()
     for i, d in ipairs(res.before) do assert.equal(0, d, "datagram " .. i) end
     assert.equal("after", res.data)
     assert.equal(200 - res.queued, res.last)
+    assert.same({ "127.0.0.1", r.index.h.lo, "127.0.0.1", 64, 0, 0, "number", true }, res.all)
     assert.same({ 1, "batch", 200 - res.queued }, res.batch)   -- recvmany too
     assert.is_true(res.without_option)
   end)
