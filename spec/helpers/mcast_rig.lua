@@ -168,9 +168,15 @@ function rig:linklocal(ns, dev)
   return out:match("inet6 (fe80:[%x:]+)/")
 end
 
---- Deletes the namespaces and temporary files; safe twice.
+--- Ends the child processes still running in the rig's namespaces (a
+-- test that failed half-way may leave one), by their ids, then deletes the
+-- namespaces and temporary files; safe twice.
 function rig:close()
   for _, n in ipairs(self.created or {}) do
+    local p = io.popen("ip netns pids " .. n .. " 2>/dev/null")
+    local pids = p and p:read("*a") or ""
+    if p then p:close() end
+    for id in pids:gmatch("%d+") do os.execute("kill " .. id .. " 2>/dev/null") end
     os.execute("ip netns del " .. n .. " >/dev/null 2>&1")
   end
   self.created = nil
