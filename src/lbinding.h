@@ -42,6 +42,7 @@ void pk_check_target(lua_State *L, int arg, const pk_sock *s, int wildcard,
                      pk_target *out);
 uint16_t pk_check_port(lua_State *L, int arg);
 uint32_t pk_check_iface(lua_State *L, int arg);
+const char *pk_check_name(lua_State *L, int arg);
 void pk_read_source(lua_State *L, int idx, int arg, int dst_family,
                     pk_sendsrc *src);
 int pk_open_methods(lua_State *L);

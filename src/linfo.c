@@ -353,6 +353,17 @@ uint16_t pk_check_port(lua_State *L, int arg)
     return (uint16_t)p;
 }
 
+/* A name argument (family, protocol, option, interface): a string without
+ * an embedded NUL, so that "lo\0junk" is not taken for "lo". */
+const char *pk_check_name(lua_State *L, int arg)
+{
+    size_t len;
+    const char *name = luaL_checklstring(L, arg, &len);
+    if (strlen(name) != len)
+        luaL_argerror(L, arg, lua_pushfstring(L, "name with an embedded NUL: '%s'", name));
+    return name;
+}
+
 /* An interface argument: an index, or a name looked up now. */
 uint32_t pk_check_iface(lua_State *L, int arg)
 {
@@ -362,7 +373,7 @@ uint32_t pk_check_iface(lua_State *L, int arg)
         return (uint32_t)i;
     }
     if (lua_type(L, arg) == LUA_TSTRING) {
-        unsigned idx = if_nametoindex(lua_tostring(L, arg));
+        unsigned idx = if_nametoindex(pk_check_name(L, arg));
         if (idx == 0)
             luaL_argerror(L, arg, lua_pushfstring(L, "unknown interface '%s'",
                                                   lua_tostring(L, arg)));
@@ -400,11 +411,8 @@ static lua_Integer field_int(lua_State *L, int arg, const char *field,
 {
     lua_Integer v = 0;
     int ok = lua_type(L, -1) == LUA_TNUMBER;
-    if (ok) {
-        lua_Number n = lua_tonumber(L, -1);
-        v = (lua_Integer)n;
-        ok = (lua_Number)v == n && v >= lo && v <= hi;
-    }
+    if (ok)   /* pk_num2int: no cast of NaN or 1e300 (undefined in C) */
+        ok = pk_num2int(lua_tonumber(L, -1), &v) && v >= lo && v <= hi;
     if (!ok)
         luaL_argerror(L, arg, lua_pushfstring(L, "%s: integer %d..%d expected",
                       field, (int)lo, (int)hi));

@@ -50,10 +50,9 @@ static int apply_opts(lua_State *L, int arg, pk_sock *s)
         } else if (strcmp(name, "pktinfo") == 0) {
             err = lua_toboolean(L, -1) ? pk_sock_set_pktinfo(s, 1) : 0;
         } else if (strcmp(name, "timeout") == 0) {
-            lua_Number t;
-            if (lua_type(L, -1) != LUA_TNUMBER)
+            lua_Number t = lua_tonumber(L, -1);
+            if (lua_type(L, -1) != LUA_TNUMBER || t != t)   /* NaN, as settimeout */
                 luaL_argerror(L, arg, "opts.timeout: number expected");
-            t = lua_tonumber(L, -1);
             s->timeout = t < 0 ? -1 : t;
         } else {
             const pk_option *o = pk_option_find(name);
@@ -109,6 +108,7 @@ static int open_socket(lua_State *L, int family, int type, int protocol,
 static int check_family(lua_State *L, int arg, const char *def)
 {
     static const char *const names[] = {"inet", "inet6", NULL};
+    if (lua_type(L, arg) == LUA_TSTRING) pk_check_name(L, arg);   /* "inet\0x" */
     return luaL_checkoption(L, arg, def, names) == 0 ? AF_INET : AF_INET6;
 }
 
@@ -125,7 +125,7 @@ static int f_raw(lua_State *L)
     int family = check_family(L, 1, NULL);
     int protocol;
     if (lua_type(L, 2) == LUA_TSTRING) {
-        protocol = pk_protocol_number(lua_tostring(L, 2));
+        protocol = pk_protocol_number(pk_check_name(L, 2));
         if (protocol < 0)
             luaL_argerror(L, 2, lua_pushfstring(L, "unknown protocol '%s'",
                                                 lua_tostring(L, 2)));
@@ -164,9 +164,10 @@ static int f_wrap(lua_State *L)
         own = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
-    if (fd < 0) {
+    if (fd < 0 || fd > 0x7fffffff) {   /* not 2^32 + 5 read as descriptor 5 */
         lua_pushnil(L);
-        lua_pushliteral(L, "descriptor is negative (socket not created yet?)");
+        lua_pushstring(L, fd < 0 ? "descriptor is negative (socket not created yet?)"
+                                  : "descriptor out of range");
         lua_pushliteral(L, "EBADF");
         return 3;
     }
@@ -198,7 +199,7 @@ static int f_ifname(lua_State *L)
 /* pktinfo.ifindex(name) -> index | nil, err */
 static int f_ifindex(lua_State *L)
 {
-    const char *name = luaL_checkstring(L, 1);
+    const char *name = pk_check_name(L, 1);
     unsigned idx = if_nametoindex(name);
     if (idx == 0) {
         lua_pushnil(L);

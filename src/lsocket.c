@@ -167,7 +167,7 @@ static int m_reply(lua_State *L)
     lua_rawget(L, 3);
     if (lua_type(L, -1) != LUA_TSTRING)
         luaL_argerror(L, 3, "info.from: address text expected");
-    pk_check_target(L, lua_gettop(L), s, 0, &to);
+    pk_check_field_target(L, lua_gettop(L), 3, "info.from", s, &to);
     lua_rawgeti(L, PK_UV_KEYS, PK_K_PORT);
     lua_rawget(L, 3);
     port = pk_tointegerx(L, -1, &isint);
@@ -181,7 +181,7 @@ static int m_reply(lua_State *L)
 /* The option named at arg, or a raised error. */
 static const pk_option *check_option(lua_State *L, int arg)
 {
-    const char *name = luaL_checkstring(L, arg);
+    const char *name = pk_check_name(L, arg);
     const pk_option *o = pk_option_find(name);
     if (!o) luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", name));
     return o;

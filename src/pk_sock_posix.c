@@ -320,7 +320,9 @@ int pk_sock_wait(const pk_sock *s, int for_write, double *deadline)
         if (s->timeout > 0) {
             double left = *deadline - pk_now();
             if (left <= 0) return ETIMEDOUT;
-            ms = (int)(left * 1000.0 + 0.999);
+            /* a huge timeout (settimeout(1e300)) waits in ~23-day steps:
+             * converting it whole to int would be undefined */
+            ms = left < 2e6 ? (int)(left * 1000.0 + 0.999) : 2000000000;
         }
         rc = poll(&p, 1, ms);
         if (rc > 0) return 0;

@@ -426,7 +426,8 @@ int pk_sock_wait(const pk_sock *s, int for_write, double *deadline)
         } else if (s->timeout > 0) {
             double left = *deadline - pk_now();
             if (left <= 0) return ETIMEDOUT;
-            ms = (int)(left * 1000.0 + 0.999);
+            /* a huge timeout waits in ~23-day steps (no undefined cast) */
+            ms = left < 2e6 ? (int)(left * 1000.0 + 0.999) : 2000000000;
         }
         p.fd = s->fd;
         p.events = for_write ? POLLWRNORM : POLLRDNORM;
