@@ -127,6 +127,9 @@ static void decode_socket(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
         struct timeval tv;
         if (len < sizeof tv) return;
         memcpy(&tv, CMSG_DATA(c), sizeof tv);
+        /* a malformed timeval: tv_usec * 1000 would overflow (found by
+         * spec/fuzz/fuzz_cmsg_decode; regress/cmsg_decode keeps the input) */
+        if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return;
         out->sec = tv.tv_sec;
         out->nsec = (long)tv.tv_usec * 1000;
         out->has |= PK_HAS_TIME;

@@ -3,7 +3,7 @@
  *   without a scope), and give the same bytes;
  * - pk_format_ip4/ip6 must write exactly what inet_ntop writes, for the
  *   parsed address and for the first bytes of the input taken as binary;
- * - parse(format(a)) == a. */
+ * - parse(format(a)) == a, scoped text ("fe80::1%lo", "fe80::1%7") too. */
 #include "pk_addr.h"
 
 #include <stdlib.h>
@@ -64,9 +64,19 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
             check_format(family, bin);
         }
     } else if (rc == PK_PARSE_OK) {
-        /* a scoped address: IPv6 with a non-zero scope id */
+        /* a scoped address: IPv6 with a non-zero scope id, whose text (with
+         * the interface's name, or its index) parses back the same */
+        char scoped[PK_ADDRSTRLEN];
+        pk_sockaddr back;
+        size_t n;
         if (sa.sa.sa_family != AF_INET6 || sa.v6.sin6_scope_id == 0) abort();
         check_format(AF_INET6, sa.v6.sin6_addr.s6_addr);
+        n = pk_format_scoped(sa.v6.sin6_addr.s6_addr, sa.v6.sin6_scope_id, scoped);
+        if (n != strlen(scoped) || n >= sizeof scoped) abort();
+        if (pk_addr_parse(scoped, n, &back) != PK_PARSE_OK
+            || back.v6.sin6_scope_id != sa.v6.sin6_scope_id
+            || memcmp(back.v6.sin6_addr.s6_addr, sa.v6.sin6_addr.s6_addr, 16))
+            abort();
     }
     if (rc != PK_PARSE_OK && rc != PK_PARSE_BAD && rc != PK_PARSE_NOSCOPE) abort();
     free(text);
