@@ -94,12 +94,16 @@ function server.start(make_conf)
     "cp lua/pktinfo.lua spec/nginx/pkdrain.lua %s/lua/ && chmod -R a+rX %s",
     prefix, prefix, prefix, prefix, so, prefix, prefix, prefix)))
   local root = slurp("id -u"):match("^0") ~= nil
-  local conf = (make_conf or spec_conf)(self, root)
-  local f = assert(io.open(prefix .. "/conf/nginx.conf", "w"))
-  f:write(conf)
-  f:close()
-  local out = slurp(string.format("nginx -p %s -c conf/nginx.conf -e %s/logs/error.log 2>&1; echo \"exit=$?\"",
-    prefix, prefix))
+  local out
+  for _ = 1, 3 do   -- a free port can be taken before nginx binds it: retry
+    local f = assert(io.open(prefix .. "/conf/nginx.conf", "w"))
+    f:write((make_conf or spec_conf)(self, root))
+    f:close()
+    out = slurp(string.format("nginx -p %s -c conf/nginx.conf -e %s/logs/error.log 2>&1; echo \"exit=$?\"",
+      prefix, prefix))
+    if not out:find("in use", 1, true) then break end
+    self.udp_port, self.http_port = free_port("udp"), free_port("tcp")
+  end
   if not out:find("exit=0", 1, true) then
     server.stop(self)
     error("nginx did not start:\n" .. out)
