@@ -20,9 +20,18 @@ typedef struct addr_key {
     uint32_t family, scope;
     unsigned char addr[16];
 } addr_key;
+/* Address texts parsed lately, the other way: the text's Lua string is
+ * anchored at keys[PK_K_CACHE + 1 + SLOT_COUNT_ + i] while it is in slot
+ * i, so the same contents pointer means the same string (interned short
+ * strings make a repeated address the same string). */
+#define PARSE_SLOTS 4
+
 typedef struct text_cache {
     addr_key key[SLOT_COUNT_];
     unsigned ever;               /* OPT_* fields ever written in this state */
+    const char *parsed_text[PARSE_SLOTS];
+    pk_sockaddr parsed[PARSE_SLOTS];
+    unsigned parsed_next;
 } text_cache;
 
 /* The optional fields. A reused table can hold only those the module has
@@ -294,6 +303,29 @@ void pk_push_info_at(lua_State *L, int base, int t, const pk_datagram *d,
     fill_info(L, &x, t, d, clear_absent);
 }
 
+/* pk_addr_parse of the string at idx (text, len), through the parse
+ * cache. Only successes are kept (an unknown scope may appear later). */
+static int cached_parse(lua_State *L, int idx, const char *text, size_t len,
+                        pk_sockaddr *out)
+{
+    text_cache *c = get_cache(L);
+    int i, rc;
+    for (i = 0; i < PARSE_SLOTS; i++)
+        if (c->parsed_text[i] == text) {
+            *out = c->parsed[i];
+            return PK_PARSE_OK;
+        }
+    rc = pk_addr_parse(text, len, out);
+    if (rc != PK_PARSE_OK) return rc;
+    i = (int)c->parsed_next;
+    c->parsed_next = (c->parsed_next + 1) % PARSE_SLOTS;
+    lua_pushvalue(L, idx);
+    lua_rawseti(L, PK_UV_KEYS, PK_K_CACHE + 1 + SLOT_COUNT_ + i);
+    c->parsed_text[i] = text;
+    c->parsed[i] = *out;
+    return rc;
+}
+
 /* Parses the address text at idx for socket s; raises naming arg (and
  * field, when the text came from a table field). With wildcard, "*" is
  * the socket family's any-address. */
@@ -314,7 +346,7 @@ static void parse_target(lua_State *L, int idx, int arg, const char *field,
         out->ip_family = s->family;
         return;
     }
-    rc = pk_addr_parse(text, len, &out->sa);
+    rc = cached_parse(L, idx, text, len, &out->sa);
     if (rc != PK_PARSE_OK) {
         luaL_argerror(L, arg, lua_pushfstring(L, "%s%s%s: '%s'",
                       field ? field : "", field ? ": " : "",
