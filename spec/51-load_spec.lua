@@ -4,14 +4,14 @@
 -- SA_RESTART) during blocking and timed receives, losing nothing; a burst
 -- larger than the receive buffer, counted by info.dropped to the datagram.
 --
--- PKTINFO_LOAD_N sets the datagrams of the recv -> reply loop: 50,000 by
+-- PKTINFO_LOAD_N sets the datagrams of the recv -> reply loop: 200,000 by
 -- default so that `make test` stays quick; .ci/steps/63-load runs
 -- 1,000,000. Figures are printed (ratios and counts, never timing
 -- assertions).
 local pktinfo = require "pktinfo"
 local gate = require "helpers.gate"
 
-local N = tonumber(os.getenv("PKTINFO_LOAD_N")) or 50000
+local N = tonumber(os.getenv("PKTINFO_LOAD_N")) or 200000
 local BATCH = 64                  -- datagrams in flight at a time (fits any rcvbuf)
 
 --- Lua memory in KiB after full collections.
