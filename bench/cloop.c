@@ -5,7 +5,9 @@
  *
  * MODE is recvfrom (no packet info), recvmsg (IP_PKTINFO, both addresses
  * formatted with inet_ntop), recvmmsg (the same work, 32 datagrams per
- * call) or sendmsg (an IP_PKTINFO control message choosing the source).
+ * call), recvmsg-raw / recvmmsg-raw (the same without formatting: what the
+ * kernel costs) or sendmsg (an IP_PKTINFO control message choosing the
+ * source).
  * Each round fills the receive queue with K datagrams (untimed), times only
  * the drain (or only the sends), checks that all K arrived, and prints the
  * nanoseconds per datagram, one number per round, on one line. Time is
@@ -30,6 +32,7 @@
 
 static unsigned char buf[BATCH][BUFSZ];
 static volatile unsigned long sink;   /* keeps the work from being optimised out */
+static int format = 1;                /* 0 for the -raw modes */
 
 static void die(const char *what)
 {
@@ -100,21 +103,21 @@ static int run_recvfrom(int rx, int k)
 }
 
 /* What a C server does with one datagram: find IP_PKTINFO and format the
- * sender's and the destination's address. */
+ * sender's and the destination's address (unless format is off). */
 static void handle(struct msghdr *m, ssize_t n)
 {
     char from[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
     struct cmsghdr *c;
     struct sockaddr_in *sin = (struct sockaddr_in *)m->msg_name;
-    dst[0] = '\0';
+    dst[0] = from[0] = '\0';
     for (c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c))
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
             struct in_pktinfo pi;
             memcpy(&pi, CMSG_DATA(c), sizeof pi);
-            inet_ntop(AF_INET, &pi.ipi_addr, dst, sizeof dst);
-            sink += (unsigned long)pi.ipi_ifindex;
+            if (format) inet_ntop(AF_INET, &pi.ipi_addr, dst, sizeof dst);
+            sink += (unsigned long)pi.ipi_ifindex + pi.ipi_addr.s_addr;
         }
-    inet_ntop(AF_INET, &sin->sin_addr, from, sizeof from);
+    if (format) inet_ntop(AF_INET, &sin->sin_addr, from, sizeof from);
     sink += (unsigned long)n + ntohs(sin->sin_port) + (unsigned char)from[0]
             + (unsigned char)dst[0];
 }
@@ -211,10 +214,13 @@ int main(int argc, char **argv)
     int k, rounds, r, rx, tx, send_mode;
 
     if (argc != 4) {
-        fprintf(stderr, "usage: %s recvfrom|recvmsg|recvmmsg|sendmsg K ROUNDS\n", argv[0]);
+        fprintf(stderr, "usage: %s recvfrom|recvmsg[-raw]|recvmmsg[-raw]|sendmsg K ROUNDS\n",
+                argv[0]);
         return 2;
     }
     mode = argv[1];
+    if (strcmp(mode, "recvmsg-raw") == 0) { mode = "recvmsg"; format = 0; }
+    if (strcmp(mode, "recvmmsg-raw") == 0) { mode = "recvmmsg"; format = 0; }
     k = atoi(argv[2]);
     rounds = atoi(argv[3]);
     send_mode = strcmp(mode, "sendmsg") == 0;

@@ -16,3 +16,9 @@ $(CLOOP): bench/cloop.c
 
 bench: deps-test $(MODULE) $(CLOOP)
 	@$(RUN_ENV) $(LUA) bench/bench.lua $(CLOOP) $(BENCH_K) $(BENCH_ROUNDS) $(BENCH_PASSES)
+
+# `make bench-callgrind`: instructions per datagram of each variant under
+# valgrind (Debian: apt-get install valgrind); explains the ratios above.
+.PHONY: bench-callgrind
+bench-callgrind: $(MODULE)
+	@$(RUN_ENV) sh bench/callgrind.sh $(LUA) 20000
