@@ -16,8 +16,10 @@ local function lua_kib()
   return collectgarbage("count")
 end
 
---- Resident set size in KiB from /proc, or nil.
+--- Resident set size in KiB from /proc, or nil (also under ASan or
+-- valgrind, whose allocators keep freed blocks on purpose).
 local function rss_kib()
+  if os.getenv("PKTINFO_SANITIZER") then return nil end
   local f = io.open("/proc/self/statm")
   if not f then return nil end
   local pages = f:read("*l"):match("^%d+%s+(%d+)")
