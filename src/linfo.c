@@ -79,17 +79,19 @@ static void push_addr_text(lua_State *L, const info_ctx *x, int slot,
                            uint32_t scope)
 {
     char text[PK_ADDRSTRLEN];
-    addr_key k;
+    addr_key k, *old = &x->c->key[slot];
     size_t n;
-    memset(&k, 0, sizeof k);
-    k.family = (uint32_t)family;
-    k.scope = scope;
-    memcpy(k.addr, addr, family == AF_INET ? 4 : 16);
-    if (memcmp(&x->c->key[slot], &k, sizeof k) == 0) {
+    if (old->family == (uint32_t)family && old->scope == scope
+        && (family == AF_INET ? memcmp(old->addr, addr, 4) == 0
+                              : memcmp(old->addr, addr, 16) == 0)) {
         if (x->base) lua_pushvalue(L, x->base + PK_K_COUNT_ - 1 + slot);
         else lua_rawgeti(L, PK_UV_KEYS, PK_K_CACHE + 1 + slot);
         return;
     }
+    memset(&k, 0, sizeof k);
+    k.family = (uint32_t)family;
+    k.scope = scope;
+    memcpy(k.addr, addr, family == AF_INET ? 4 : 16);
     n = family == AF_INET ? pk_format_ip4(addr, text)
                           : pk_format_scoped(addr, scope, text);
     lua_pushlstring(L, text, n);
@@ -99,7 +101,7 @@ static void push_addr_text(lua_State *L, const info_ctx *x, int slot,
         lua_pushvalue(L, -1);
         lua_replace(L, x->base + PK_K_COUNT_ - 1 + slot);
     }
-    x->c->key[slot] = k;
+    *old = k;
 }
 
 /* Pushes the sender's text through the cache (v4-mapped shown as IPv4);
