@@ -10,6 +10,8 @@
  * (a cheap identity check for self) and an array of pre-made strings. */
 #define PK_UV_META lua_upvalueindex(1)
 #define PK_UV_KEYS lua_upvalueindex(2)
+/* The hot methods (lsocket.c) also have key string k as upvalue 2 + k. */
+#define PK_UV_KEY(k) lua_upvalueindex(2 + (k))
 
 /* Indexes into the pre-made strings. */
 enum {

@@ -43,9 +43,9 @@ enum {
 };
 
 /* Where the info writer finds key strings and cached texts: in the keys
- * upvalue (base 0), or for a batch on the stack from base (key k at
- * base + k - 1, text slot i at base + PK_K_COUNT_ - 1 + i), where
- * lua_pushvalue is cheaper than lua_rawgeti. */
+ * upvalue (base 0), in upvalues of their own (base -1: keys only), or for
+ * a batch on the stack from base (key k at base + k - 1, text slot i at
+ * base + PK_K_COUNT_ - 1 + i): lua_pushvalue is cheaper than lua_rawgeti. */
 typedef struct info_ctx {
     int base;
     text_cache *c;
@@ -68,7 +68,8 @@ static text_cache *get_cache(lua_State *L)
 /* Pushes key string k. */
 static void ckey(lua_State *L, const info_ctx *x, int k)
 {
-    if (x->base) lua_pushvalue(L, x->base + k - 1);
+    if (x->base > 0) lua_pushvalue(L, x->base + k - 1);
+    else if (x->base < 0) lua_pushvalue(L, PK_UV_KEY(k));
     else lua_rawgeti(L, PK_UV_KEYS, k);
 }
 
@@ -84,7 +85,7 @@ static void push_addr_text(lua_State *L, const info_ctx *x, int slot,
     if (old->family == (uint32_t)family && old->scope == scope
         && (family == AF_INET ? memcmp(old->addr, addr, 4) == 0
                               : memcmp(old->addr, addr, 16) == 0)) {
-        if (x->base) lua_pushvalue(L, x->base + PK_K_COUNT_ - 1 + slot);
+        if (x->base > 0) lua_pushvalue(L, x->base + PK_K_COUNT_ - 1 + slot);
         else lua_rawgeti(L, PK_UV_KEYS, PK_K_CACHE + 1 + slot);
         return;
     }
@@ -97,7 +98,7 @@ static void push_addr_text(lua_State *L, const info_ctx *x, int slot,
     lua_pushlstring(L, text, n);
     lua_pushvalue(L, -1);
     lua_rawseti(L, PK_UV_KEYS, PK_K_CACHE + 1 + slot);
-    if (x->base) {
+    if (x->base > 0) {
         lua_pushvalue(L, -1);
         lua_replace(L, x->base + PK_K_COUNT_ - 1 + slot);
     }
@@ -276,7 +277,8 @@ static void fill_info(lua_State *L, const info_ctx *x, int t,
 void pk_push_info(lua_State *L, int t, const pk_datagram *d, int clear_absent)
 {
     info_ctx x;
-    x.base = 0;
+    /* keys from upvalues when the running method has them (hot_methods) */
+    x.base = lua_type(L, PK_UV_KEY(1)) == LUA_TSTRING ? -1 : 0;
     x.c = get_cache(L);
     fill_info(L, &x, t, d, clear_absent);
 }
@@ -417,10 +419,12 @@ uint32_t pk_check_iface(lua_State *L, int arg)
     return 0;
 }
 
-/* Pushes t[k] (raw) and returns its type. */
-static int get_field(lua_State *L, int t, int k)
+/* Pushes t[k] (raw) and returns its type; uv: the running method has the
+ * keys as upvalues (hot_methods in lsocket.c). */
+static int get_field(lua_State *L, int t, int k, int uv)
 {
-    push_key(L, k);
+    if (uv) lua_pushvalue(L, PK_UV_KEY(k));
+    else push_key(L, k);
     lua_rawget(L, t);
     return lua_type(L, -1);
 }
@@ -455,17 +459,18 @@ static lua_Integer field_int(lua_State *L, int arg, const char *field,
 }
 
 /* An info table: the reply rules choose source and interface. */
-static void read_reply_source(lua_State *L, int t, int arg, pk_sendsrc *src)
+static void read_reply_source(lua_State *L, int t, int arg, int uv,
+                              pk_sendsrc *src)
 {
     pk_request req;
     memset(&req, 0, sizeof req);
-    if (get_field(L, t, PK_K_ADDR) != LUA_TNIL) {
+    if (get_field(L, t, PK_K_ADDR, uv) != LUA_TNIL) {
         req.family = field_ip(L, arg, "addr", req.dst);
         req.has_dst = 1;
     }
     lua_pop(L, 1);
     if (!req.has_dst) { src->has = 0; return; }
-    if (get_field(L, t, PK_K_SPEC_DST) != LUA_TNIL && req.family == AF_INET) {
+    if (get_field(L, t, PK_K_SPEC_DST, uv) != LUA_TNIL && req.family == AF_INET) {
         unsigned char b[16];
         if (field_ip(L, arg, "spec_dst", b) == AF_INET) {
             memcpy(req.spec_dst, b, 4);
@@ -473,12 +478,12 @@ static void read_reply_source(lua_State *L, int t, int arg, pk_sendsrc *src)
         }
     }
     lua_pop(L, 1);
-    if (get_field(L, t, PK_K_IFINDEX) != LUA_TNIL)
+    if (get_field(L, t, PK_K_IFINDEX, uv) != LUA_TNIL)
         req.ifindex = (uint32_t)field_int(L, arg, "ifindex", 0, 0x7fffffff);
     else
         lua_pop(L, 1);
     if (req.family == AF_INET6) {
-        if (get_field(L, t, PK_K_FROM) == LUA_TSTRING) {
+        if (get_field(L, t, PK_K_FROM, uv) == LUA_TSTRING) {
             unsigned char b[16];
             req.peer_linklocal = field_ip(L, arg, "from", b) == AF_INET6
                                  && pk_ip6_is_linklocal(b);
@@ -489,15 +494,16 @@ static void read_reply_source(lua_State *L, int t, int arg, pk_sendsrc *src)
 }
 
 /* Any other table: addr and ifindex taken literally. */
-static void read_literal_source(lua_State *L, int t, int arg, pk_sendsrc *src)
+static void read_literal_source(lua_State *L, int t, int arg, int uv,
+                                pk_sendsrc *src)
 {
     src->has = 0;
-    if (get_field(L, t, PK_K_ADDR) != LUA_TNIL) {
+    if (get_field(L, t, PK_K_ADDR, uv) != LUA_TNIL) {
         src->family = field_ip(L, arg, "addr", src->addr);
         src->has |= PK_SRC_ADDR;
     }
     lua_pop(L, 1);
-    if (get_field(L, t, PK_K_IFINDEX) != LUA_TNIL) {
+    if (get_field(L, t, PK_K_IFINDEX, uv) != LUA_TNIL) {
         src->ifindex = (uint32_t)field_int(L, arg, "ifindex", 0, 0x7fffffff);
         src->has |= PK_SRC_IFINDEX;
     } else {
@@ -510,17 +516,18 @@ static void read_literal_source(lua_State *L, int t, int arg, pk_sendsrc *src)
 void pk_read_source(lua_State *L, int t, int arg, int dst_family,
                     pk_sendsrc *src)
 {
-    int reply = get_field(L, t, PK_K_FROM) != LUA_TNIL;
+    int uv = lua_type(L, PK_UV_KEY(1)) == LUA_TSTRING;   /* hot_methods */
+    int reply = get_field(L, t, PK_K_FROM, uv) != LUA_TNIL;
     lua_pop(L, 1);
-    if (reply) read_reply_source(L, t, arg, src);
-    else read_literal_source(L, t, arg, src);
-    if (get_field(L, t, PK_K_TTL) != LUA_TNIL) {
+    if (reply) read_reply_source(L, t, arg, uv, src);
+    else read_literal_source(L, t, arg, uv, src);
+    if (get_field(L, t, PK_K_TTL, uv) != LUA_TNIL) {
         src->ttl = (int)field_int(L, arg, "ttl", 0, 255);
         src->has |= PK_SRC_TTL;
     } else {
         lua_pop(L, 1);
     }
-    if (get_field(L, t, PK_K_TOS) != LUA_TNIL) {
+    if (get_field(L, t, PK_K_TOS, uv) != LUA_TNIL) {
         src->tos = (int)field_int(L, arg, "tos", 0, 255);
         src->has |= PK_SRC_TOS;
     } else {

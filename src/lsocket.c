@@ -163,12 +163,14 @@ static int m_reply(lua_State *L)
     CHECK_OPEN(L, s);
     data = luaL_checklstring(L, 2, &len);
     luaL_checktype(L, 3, LUA_TTABLE);
-    lua_rawgeti(L, PK_UV_KEYS, PK_K_FROM);
+    if (lua_type(L, PK_UV_KEY(1)) != LUA_TSTRING)   /* not as a hot method */
+        return luaL_error(L, "pktinfo: reply registered without its keys");
+    lua_pushvalue(L, PK_UV_KEY(PK_K_FROM));
     lua_rawget(L, 3);
     if (lua_type(L, -1) != LUA_TSTRING)
         luaL_argerror(L, 3, "info.from: address text expected");
     pk_check_field_target(L, lua_gettop(L), 3, "info.from", s, &to);
-    lua_rawgeti(L, PK_UV_KEYS, PK_K_PORT);
+    lua_pushvalue(L, PK_UV_KEY(PK_K_PORT));
     lua_rawget(L, 3);
     port = pk_tointegerx(L, -1, &isint);
     if (lua_type(L, -1) != LUA_TNUMBER || !isint || port < 0 || port > 65535)
@@ -341,6 +343,15 @@ static const luaL_Reg methods[] = {
     {NULL, NULL}
 };
 
+/* The methods on the per-datagram path: registered with every key string
+ * as an upvalue too (PK_UV_KEY), which lua_pushvalue reads for a fraction
+ * of a lua_rawgeti from the keys table. */
+static const luaL_Reg hot_methods[] = {
+    {"recv", m_recv}, {"recvmany", pk_m_recvmany}, {"sendto", m_sendto},
+    {"reply", m_reply}, {"sendmany", pk_m_sendmany},
+    {NULL, NULL}
+};
+
 static const luaL_Reg metamethods[] = {
     {"__gc", m_close}, {"__tostring", m_tostring},
 #if LUA_VERSION_NUM >= 504
@@ -354,6 +365,7 @@ static const luaL_Reg metamethods[] = {
  * as upvalues. Leaves the stack as it found it. */
 int pk_open_methods(lua_State *L)
 {
+    int i, k;
     lua_pushvalue(L, -2);                     /* mt keys mt */
     lua_pushvalue(L, -3);
     lua_pushvalue(L, -3);
@@ -362,6 +374,13 @@ int pk_open_methods(lua_State *L)
     lua_pushvalue(L, -4);
     lua_pushvalue(L, -4);
     pk_setfuncs(L, methods, 2);
+    for (i = 0; hot_methods[i].name; i++) {   /* again, with the keys */
+        lua_pushvalue(L, -4);
+        lua_pushvalue(L, -4);                 /* ... methods mt keys */
+        for (k = 1; k < PK_K_COUNT_; k++) lua_rawgeti(L, -k, k);
+        lua_pushcclosure(L, hot_methods[i].func, 2 + PK_K_COUNT_ - 1);
+        lua_setfield(L, -2, hot_methods[i].name);
+    }
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, "pktinfo.socket");
     lua_setfield(L, -2, "__name");
