@@ -7,7 +7,8 @@
 
 #include <string.h>
 
-#if defined(MSG_WAITFORONE) && !defined(_WIN32)
+/* -DPK_NO_MMSG builds the loop on Linux too (make test-batch-loop). */
+#if defined(MSG_WAITFORONE) && !defined(_WIN32) && !defined(PK_NO_MMSG)
 #define PK_HAVE_MMSG 1
 #include <sys/uio.h>
 #endif
