@@ -19,6 +19,7 @@ local cloop = assert(arg[1], "usage: bench.lua path/to/cloop [K [ROUNDS [PASSES]
 local K = tonumber(arg[2] or os.getenv("BENCH_K") or 2000)
 local ROUNDS = tonumber(arg[3] or os.getenv("BENCH_ROUNDS") or 10)
 local PASSES = tonumber(arg[4] or os.getenv("BENCH_PASSES") or 5)
+local GC = os.getenv("BENCH_GC")           -- "generational" (Lua 5.4) or nil
 local BATCH = 32
 local PAYLOAD = string.rep("x", 64)
 local clock = os.clock
@@ -284,8 +285,9 @@ local c_rows = {
   { "sendmsg", "C sendmsg+PKTINFO" },
 }
 
-io.stderr:write(string.format("bench: K = %d datagrams, %d passes of %d rounds\n",
-  K, PASSES, ROUNDS))
+if GC then collectgarbage(GC) end
+io.stderr:write(string.format("bench: K = %d datagrams, %d passes of %d rounds%s\n",
+  K, PASSES, ROUNDS, GC and (", " .. GC .. " GC") or ""))
 for pass = 1, PASSES do
   io.stderr:write(string.format("bench: pass %d of %d\n", pass, PASSES))
   for _, c in ipairs(c_rows) do run_c(c[1], c[2]) end
@@ -312,9 +314,9 @@ local function row(name, ref)
   print(string.format("| %-34s | %8.0f | %8.0f | %7.2fx |", name, m, mn, m / ref))
 end
 
-print(string.format("\n%s, %s, K = %d datagrams of 64 bytes, %d rounds",
+print(string.format("\n%s, %s%s, K = %d datagrams of 64 bytes, %d rounds",
   pktinfo._VERSION and ("lua-pktinfo " .. pktinfo._VERSION) or "lua-pktinfo",
-  _VERSION, K, PASSES * ROUNDS))
+  _VERSION, GC and (" (" .. GC .. " GC)") or "", K, PASSES * ROUNDS))
 print("| receive (ns per datagram, CPU time) | median |      min | vs C recvmsg |")
 print("|------------------------------------|---------:|---------:|--------:|")
 for _, c in ipairs(c_rows) do
