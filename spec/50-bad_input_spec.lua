@@ -77,9 +77,8 @@ local function is_socket(v) return type(v) == "userdata" and tostring(v):find("^
 
 -- Values of every wrong type (numbers are converted to strings by Lua's
 -- own convention, so they are not wrong where text is expected).
-local WRONG = { true, false, {}, print, coroutine.create(print), io.stdout }
+local WRONG = { true, false, {}, print, coroutine.create(function() end), io.stdout }
 local WRONG_OR_NUMBER = { true, {}, print, io.stdout, 42 }
-local BAD_INT = { -1, 1.5, NaN, INF, -INF, 2 ^ 63, math.mininteger or -2 ^ 63, "x", true, {} }
 local BAD_PORT = { -1, 65536, 1.5, NaN, INF, 2 ^ 53, 2 ^ 63, "http", true, {}, print }
 -- Malformed addresses for an inet socket, with the words the error uses.
 local BAD_ADDR = {
@@ -426,7 +425,7 @@ describe("bad input catalogue", function()
     file:close(); pipe:close(); os.remove(path)
     assert(file_fd and pipe_fd, "could not find the file and pipe descriptors in /proc")
     row("wrap(-1)", pktinfo.wrap, { -1 }, fails("EBADF"))
-    row("wrap(math.mininteger)", pktinfo.wrap, { math.mininteger or -2 ^ 63 }, fails("EBADF"))
+    row("wrap(most negative integer)", pktinfo.wrap, { math.mininteger or -2 ^ 53 }, fails("EBADF"))
     row("wrap(2^31): out of int range", pktinfo.wrap, { 2 ^ 31 }, fails("EBADF"))
     row("wrap(2^32 + 1): not descriptor 1", pktinfo.wrap, { 2 ^ 32 + 1 }, fails("EBADF"))
     row("wrap(2^31 - 1): not open", pktinfo.wrap, { 2 ^ 31 - 1 }, fails("EBADF"))

@@ -146,8 +146,10 @@ describe("load", function()
     local build = os.getenv("PKTINFO_BUILD") or "build"
     local pc = jit and "luajit" or ("lua" .. _VERSION:match("%d+%.%d+"))
     local so = build .. "/helpers/sigstorm.so"
-    assert(os.execute(("mkdir -p %s/helpers && cc -std=c99 -shared -fPIC $(pkg-config --cflags %s) " ..
-      "-o %s spec/helpers/sigstorm.c"):format(build, pc, so)))
+    local cmd = ("mkdir -p %s/helpers && cc -std=c99 -shared -fPIC $(pkg-config --cflags %s) " ..
+      "-o %s spec/helpers/sigstorm.c"):format(build, pc, so)
+    local built = os.execute(cmd)
+    if not (built == true or built == 0) then pending("cannot build the signal helper: " .. cmd) return end
     local storm = assert(package.loadlib(so, "luaopen_sigstorm"))()
 
     local COUNT = 300

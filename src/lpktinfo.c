@@ -108,7 +108,9 @@ static int open_socket(lua_State *L, int family, int type, int protocol,
 static int check_family(lua_State *L, int arg, const char *def)
 {
     static const char *const names[] = {"inet", "inet6", NULL};
-    if (lua_type(L, arg) == LUA_TSTRING) pk_check_name(L, arg);   /* "inet\0x" */
+    /* a string without NUL ("inet\0x"); LuaJIT's luaL_checkoption would
+     * take any non-string for the default */
+    if (!lua_isnoneornil(L, arg)) pk_check_name(L, arg);
     return luaL_checkoption(L, arg, def, names) == 0 ? AF_INET : AF_INET6;
 }
 
