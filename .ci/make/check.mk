@@ -28,7 +28,7 @@ CHECK_SPECS ?=
 ASAN_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
              -fno-sanitize-recover=undefined
 # The runtime the interpreter must load first (lua5.4 is not sanitized).
-ASAN_RT = $(shell $(CLANG) -print-file-name=libclang_rt.asan-x86_64.so 2>/dev/null)
+ASAN_RT = $(shell $(CLANG) -print-file-name=libclang_rt.asan-$$(uname -m).so 2>/dev/null)
 ASAN_LOGS = $(ASAN_BUILD)/reports
 ASAN_LUA = $(abspath $(ASAN_BUILD))/lua
 # Reports go to files (one per process, named after the program) so that a
