@@ -28,7 +28,7 @@ build = {
       sources = {
         "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c", "src/lbatch.c",
         "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
-        "src/pk_sock_posix.c", "src/pk_batch.c",
+        "src/pk_sockopt.c", "src/pk_sock_posix.c", "src/pk_batch.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src" },
@@ -41,7 +41,7 @@ build = {
           sources = {
             "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c", "src/lbatch.c",
             "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
-            "src/pk_sock_win.c", "src/pk_batch.c",
+            "src/pk_sockopt.c", "src/pk_sock_win.c", "src/pk_batch.c",
           },
           defines = { "WIN32_LEAN_AND_MEAN", "_WIN32_WINNT=0x0600" },
           incdirs = { "src" },

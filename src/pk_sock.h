@@ -1,6 +1,7 @@
 /* The platform layer: every system call the module makes, on plain C
  * structs, returning 0 or an error number (errno, or WSA* on Windows).
- * pk_sock_posix.c implements it for POSIX; a Windows file does the same. */
+ * pk_sock_posix.c implements it for POSIX, pk_sock_win.c for Winsock;
+ * pk_sockopt.c holds the option rules both share. */
 #ifndef PK_SOCK_H
 #define PK_SOCK_H
 
@@ -98,6 +99,12 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
 int pk_sock_wait(const pk_sock *s, int for_write, double *deadline);
 int pk_ipv4_disabled_ignorable(int err, int (*probe_ipv4)(void));
 int pk_probe_ipv4(void);
+
+/* Primitives each platform file gives pk_sockopt.c. */
+int pk_sys_setint(pk_socket_t fd, int level, int name, int value);
+int pk_sys_getint(pk_socket_t fd, int level, int name, int *value);
+int pk_sys_set_iface4(pk_socket_t fd, int level, int name, uint32_t ifindex);
+int pk_sys_get_iface4(pk_socket_t fd, int level, int name, struct in_addr *out);
 
 const char *pk_errname(int err);
 const char *pk_errmsg(int err, char *buf, size_t cap);

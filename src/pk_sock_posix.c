@@ -29,13 +29,13 @@ double pk_now(void)
 }
 
 /* setsockopt of an int; 0 or errno. */
-static int set_int(pk_socket_t fd, int level, int name, int value)
+int pk_sys_setint(pk_socket_t fd, int level, int name, int value)
 {
     return setsockopt(fd, level, name, &value, sizeof value) ? errno : 0;
 }
 
 /* getsockopt of an int; 0 or errno. */
-static int get_int(pk_socket_t fd, int level, int name, int *value)
+int pk_sys_getint(pk_socket_t fd, int level, int name, int *value)
 {
     socklen_t len = sizeof *value;
     *value = 0;
@@ -54,7 +54,7 @@ int pk_sock_open(pk_sock *s, int family, int type, int protocol)
     s->protocol = protocol;
     s->owned = 1;
     if (family == AF_INET6 && type == SOCK_DGRAM) {
-        int err = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
+        int err = pk_sys_setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0);
         if (err) { pk_sock_close(s); return err; }
     }
     return 0;
@@ -69,11 +69,11 @@ int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned)
     socklen_t len = sizeof a;
     int type, err, protocol = 0;
 
-    if ((err = get_int(fd, SOL_SOCKET, SO_TYPE, &type))) return err;
+    if ((err = pk_sys_getint(fd, SOL_SOCKET, SO_TYPE, &type))) return err;
 #ifdef SO_DOMAIN
     {
         int domain;
-        if ((err = get_int(fd, SOL_SOCKET, SO_DOMAIN, &domain))) return err;
+        if ((err = pk_sys_getint(fd, SOL_SOCKET, SO_DOMAIN, &domain))) return err;
         a.sa.sa_family = (sa_family_t)domain;
     }
 #else
@@ -83,10 +83,10 @@ int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned)
     if (a.sa.sa_family != AF_INET && a.sa.sa_family != AF_INET6)
         return EAFNOSUPPORT;
 #ifdef SO_PROTOCOL
-    get_int(fd, SOL_SOCKET, SO_PROTOCOL, &protocol);
+    pk_sys_getint(fd, SOL_SOCKET, SO_PROTOCOL, &protocol);
 #endif
 #ifdef SO_RXQ_OVFL
-    if (get_int(fd, SOL_SOCKET, SO_RXQ_OVFL, &s->rxq_ovfl)) s->rxq_ovfl = 0;
+    if (pk_sys_getint(fd, SOL_SOCKET, SO_RXQ_OVFL, &s->rxq_ovfl)) s->rxq_ovfl = 0;
 #endif
     s->fd = fd;
     s->family = a.sa.sa_family;
@@ -123,26 +123,6 @@ int pk_sock_name(const pk_sock *s, pk_sockaddr *a)
     return getsockname(s->fd, &a->sa, &len) ? errno : 0;
 }
 
-/* Whether an inet6 datagram socket takes IPv4 traffic too (IPV6_V6ONLY
- * off). Raw IPv6 sockets never carry IPv4. */
-int pk_sock_dualstack(const pk_sock *s, int *dual)
-{
-    int v6only, err;
-    *dual = 0;
-    if (s->family != AF_INET6 || s->type != SOCK_DGRAM) return 0;
-    if ((err = get_int(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only))) return err;
-    *dual = !v6only;
-    return 0;
-}
-
-/* The IP_PKTINFO page's rule for dual-stack sockets: a failure to set an
- * IPv4-level option with EINVAL is ignored only when IPv4 is disabled,
- * which probe_ipv4 tells by failing with EAFNOSUPPORT. */
-int pk_ipv4_disabled_ignorable(int err, int (*probe_ipv4)(void))
-{
-    return err == EINVAL && probe_ipv4() == EAFNOSUPPORT;
-}
-
 /* Tries to create an AF_INET socket: 0 if IPv4 is there, else the error. */
 int pk_probe_ipv4(void)
 {
@@ -152,110 +132,21 @@ int pk_probe_ipv4(void)
     return 0;
 }
 
-/* Only datagram and raw sockets have packet information (the page's
- * ENOPROTOOPT rule; Linux itself accepts the option on TCP sockets). */
-static int check_pktinfo_type(const pk_sock *s)
+/* Sets IPv4 multicast-if to an interface index (0: the kernel's choice). */
+int pk_sys_set_iface4(pk_socket_t fd, int level, int name, uint32_t ifindex)
 {
-    return s->type == SOCK_DGRAM || s->type == SOCK_RAW ? 0 : ENOPROTOOPT;
+    struct ip_mreqn m;
+    memset(&m, 0, sizeof m);
+    m.imr_ifindex = (int)ifindex;
+    return setsockopt(fd, level, name, &m, sizeof m) ? errno : 0;
 }
 
-/* Turns packet information on or off: IP_PKTINFO, IPV6_RECVPKTINFO, and
- * both on a dual-stack socket. */
-int pk_sock_set_pktinfo(pk_sock *s, int on)
+/* Reads IPv4 multicast-if back: Linux reports an address. */
+int pk_sys_get_iface4(pk_socket_t fd, int level, int name, struct in_addr *out)
 {
-    int err, dual;
-    on = on ? 1 : 0;
-    if ((err = check_pktinfo_type(s))) return err;
-    if (s->family == AF_INET)
-        return set_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
-    if ((err = set_int(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, on))) return err;
-    if ((err = pk_sock_dualstack(s, &dual)) || !dual) return err;
-    err = set_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
-    if (err && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4)) err = 0;
-    return err;
-}
-
-/* Reads back from the kernel whether packet information is on (on a
- * dual-stack socket, both options must be). */
-int pk_sock_get_pktinfo(const pk_sock *s, int *on)
-{
-    int err, dual, v4;
-    *on = 0;
-    if ((err = check_pktinfo_type(s))) return err;
-    if (s->family == AF_INET)
-        return get_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
-    if ((err = get_int(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, on))) return err;
-    if (!*on || pk_sock_dualstack(s, &dual) || !dual) return 0;
-    if (get_int(s->fd, IPPROTO_IP, IP_PKTINFO, &v4) == 0) *on = v4 != 0;
-    return 0;
-}
-
-/* Sets multicast-if: an ifindex (0 lets the kernel choose). */
-static int set_iface(pk_sock *s, int level, int name, int v6, int ifindex)
-{
-    if (!v6) {
-        struct ip_mreqn m;
-        memset(&m, 0, sizeof m);
-        m.imr_ifindex = ifindex;
-        return setsockopt(s->fd, level, name, &m, sizeof m) ? errno : 0;
-    }
-    return set_int(s->fd, level, name, ifindex);
-}
-
-/* Sets an option at its level; IP-level options go to both IP versions
- * on a dual-stack socket. */
-int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
-{
-    int err, dual;
-    if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
-    if (o->where == PK_OPTL_SOCKET) {
-        err = set_int(s->fd, o->level4, o->name4, value);
-#ifdef SO_RXQ_OVFL
-        if (!err && o->level4 == SOL_SOCKET && o->name4 == SO_RXQ_OVFL)
-            s->rxq_ovfl = value;
-#endif
-        return err;
-    }
-    if (o->where == PK_OPTL_IPV6ONLY)
-        return s->family == AF_INET6
-            ? set_int(s->fd, o->level6, o->name6, value) : ENOPROTOOPT;
-    if (s->family == AF_INET)
-        return o->kind == PK_OPTK_IFACE
-            ? set_iface(s, o->level4, o->name4, 0, value)
-            : set_int(s->fd, o->level4, o->name4, value);
-    err = o->kind == PK_OPTK_IFACE
-        ? set_iface(s, o->level6, o->name6, 1, value)
-        : set_int(s->fd, o->level6, o->name6, value);
-    if (err || pk_sock_dualstack(s, &dual) || !dual) return err;
-    err = o->kind == PK_OPTK_IFACE
-        ? set_iface(s, o->level4, o->name4, 0, value)
-        : set_int(s->fd, o->level4, o->name4, value);
-    if (err && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4)) err = 0;
-    return err;
-}
-
-/* Reads an option back from the kernel (the socket family's level). An
- * IPv4 multicast-if comes back as an address in *addr_out (family set),
- * everything else as *value. */
-int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
-                   pk_sockaddr *addr_out)
-{
-    addr_out->sa.sa_family = AF_UNSPEC;
-    if (o->where == PK_OPTL_SOCKET)
-        return get_int(s->fd, o->level4, o->name4, value);
-    if (o->where == PK_OPTL_IPV6ONLY && s->family != AF_INET6)
-        return ENOPROTOOPT;
-    if (s->family == AF_INET6)
-        return get_int(s->fd, o->level6, o->name6, value);
-    if (o->kind == PK_OPTK_IFACE) {
-        socklen_t len = sizeof addr_out->v4.sin_addr;
-        memset(addr_out, 0, sizeof *addr_out);
-        if (getsockopt(s->fd, o->level4, o->name4, &addr_out->v4.sin_addr, &len))
-            return errno;
-        addr_out->v4.sin_family = AF_INET;
-        return 0;
-    }
-    return get_int(s->fd, o->level4, o->name4, value);
+    socklen_t len = sizeof *out;
+    memset(out, 0, sizeof *out);
+    return getsockopt(fd, level, name, out, &len) ? errno : 0;
 }
 
 /* Joins or leaves a source-specific membership: datagrams to group from

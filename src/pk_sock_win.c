@@ -116,7 +116,7 @@ double pk_now(void)
 }
 
 /* setsockopt of an int (a DWORD or BOOL for Winsock); 0 or errno. */
-static int set_int(pk_socket_t fd, int level, int name, int value)
+int pk_sys_setint(pk_socket_t fd, int level, int name, int value)
 {
     return setsockopt(fd, level, name, (const char *)&value, sizeof value)
         ? last_error() : 0;
@@ -124,7 +124,7 @@ static int set_int(pk_socket_t fd, int level, int name, int value)
 
 /* getsockopt of an int; 0 or errno. Options Winsock keeps in fewer bytes
  * (a BOOL in one byte) are read zero-extended. */
-static int get_int(pk_socket_t fd, int level, int name, int *value)
+int pk_sys_getint(pk_socket_t fd, int level, int name, int *value)
 {
     int len = sizeof *value;
     *value = 0;
@@ -162,7 +162,7 @@ int pk_sock_open(pk_sock *s, int family, int type, int protocol)
         return err;
     }
     if (type == SOCK_DGRAM) connreset_off(fd);
-    if (family == AF_INET6 && (err = set_int(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0))) {
+    if (family == AF_INET6 && (err = pk_sys_setint(fd, IPPROTO_IPV6, IPV6_V6ONLY, 0))) {
         pk_sock_close(s);
         return err;
     }
@@ -214,74 +214,12 @@ int pk_sock_name(const pk_sock *s, pk_sockaddr *a)
     return getsockname(s->fd, &a->sa, &len) ? last_error() : 0;
 }
 
-/* Whether an inet6 socket takes IPv4 traffic too (IPV6_V6ONLY off). */
-int pk_sock_dualstack(const pk_sock *s, int *dual)
-{
-    int v6only, err;
-    *dual = 0;
-    if (s->family != AF_INET6) return 0;
-    if ((err = get_int(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only))) return err;
-    *dual = !v6only;
-    return 0;
-}
-
-/* The IP_PKTINFO page's rule for dual-stack sockets: a failure to set an
- * IPv4-level option with EINVAL is ignored only when IPv4 is disabled,
- * which probe_ipv4 tells by failing with EAFNOSUPPORT. */
-int pk_ipv4_disabled_ignorable(int err, int (*probe_ipv4)(void))
-{
-    return err == EINVAL && probe_ipv4() == EAFNOSUPPORT;
-}
-
 /* Tries to create an AF_INET socket: 0 if IPv4 is there, else the error. */
 int pk_probe_ipv4(void)
 {
     SOCKET fd = socket(AF_INET, SOCK_DGRAM, 0);
     if (fd == INVALID_SOCKET) return last_error();
     closesocket(fd);
-    return 0;
-}
-
-/* Only datagram and raw sockets have packet information: checked here,
- * because Winsock's own answer for a stream socket varies (Wine says
- * WSAEINVAL where Windows says WSAENOPROTOOPT). */
-static int check_pktinfo_type(const pk_sock *s)
-{
-    return s->type == SOCK_DGRAM || s->type == SOCK_RAW ? 0 : ENOPROTOOPT;
-}
-
-/* Turns packet information on or off: IP_PKTINFO, IPV6_PKTINFO (value 19
- * both; Windows has no IPV6_RECVPKTINFO), and both on a dual-stack socket. */
-int pk_sock_set_pktinfo(pk_sock *s, int on)
-{
-    int err, dual;
-    on = on ? 1 : 0;
-    if ((err = check_pktinfo_type(s))) return err;
-    if (s->family == AF_INET)
-        return set_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
-    if ((err = set_int(s->fd, IPPROTO_IPV6, IPV6_PKTINFO, on))) return err;
-    if ((err = pk_sock_dualstack(s, &dual)) || !dual) return err;
-    err = set_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
-    if (err && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4)) err = 0;
-    return err;
-}
-
-/* Reads back whether packet information is on (both options on a
- * dual-stack socket). */
-int pk_sock_get_pktinfo(const pk_sock *s, int *on)
-{
-    int err, dual, v4;
-    *on = 0;
-    if ((err = check_pktinfo_type(s))) return err;
-    if (s->family == AF_INET) {
-        err = get_int(s->fd, IPPROTO_IP, IP_PKTINFO, on);
-        *on = *on != 0;
-        return err;
-    }
-    if ((err = get_int(s->fd, IPPROTO_IPV6, IPV6_PKTINFO, on))) return err;
-    *on = *on != 0;
-    if (!*on || pk_sock_dualstack(s, &dual) || !dual) return 0;
-    if (get_int(s->fd, IPPROTO_IP, IP_PKTINFO, &v4) == 0) *on = v4 != 0;
     return 0;
 }
 
@@ -312,69 +250,20 @@ static struct in_addr iface_v4(uint32_t ifindex)
     return a;
 }
 
-/* Sets multicast-if: an interface index (IPv4: see iface_v4). */
-static int set_iface(pk_sock *s, int level, int name, int v6, int ifindex)
+/* Sets IPv4 multicast-if to an interface (see iface_v4). */
+int pk_sys_set_iface4(pk_socket_t fd, int level, int name, uint32_t ifindex)
 {
-    struct in_addr a;
-    if (v6) return set_int(s->fd, level, name, ifindex);
-    a = iface_v4((uint32_t)ifindex);
-    return setsockopt(s->fd, level, name, (const char *)&a, sizeof a)
+    struct in_addr a = iface_v4(ifindex);
+    return setsockopt(fd, level, name, (const char *)&a, sizeof a)
         ? last_error() : 0;
 }
 
-/* Sets an option at its level; IP-level options go to both IP versions
- * on a dual-stack socket. */
-int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
+/* Reads IPv4 multicast-if back as an address. */
+int pk_sys_get_iface4(pk_socket_t fd, int level, int name, struct in_addr *out)
 {
-    int err, dual;
-    if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
-    if (o->where == PK_OPTL_SOCKET)
-        return set_int(s->fd, o->level4, o->name4, value);
-    if (o->where == PK_OPTL_IPV6ONLY)
-        return s->family == AF_INET6
-            ? set_int(s->fd, o->level6, o->name6, value) : ENOPROTOOPT;
-    if (s->family == AF_INET)
-        return o->kind == PK_OPTK_IFACE
-            ? set_iface(s, o->level4, o->name4, 0, value)
-            : set_int(s->fd, o->level4, o->name4, value);
-    err = o->kind == PK_OPTK_IFACE
-        ? set_iface(s, o->level6, o->name6, 1, value)
-        : set_int(s->fd, o->level6, o->name6, value);
-    if (err || pk_sock_dualstack(s, &dual) || !dual) return err;
-    err = o->kind == PK_OPTK_IFACE
-        ? set_iface(s, o->level4, o->name4, 0, value)
-        : set_int(s->fd, o->level4, o->name4, value);
-    if (err && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4)) err = 0;
-    return err;
-}
-
-/* Reads an option back (the socket family's level). An IPv4 multicast-if
- * comes back as an address in *addr_out, everything else as *value
- * (booleans as 0 or 1). */
-int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
-                   pk_sockaddr *addr_out)
-{
-    int err;
-    addr_out->sa.sa_family = AF_UNSPEC;
-    if (o->where == PK_OPTL_SOCKET) {
-        err = get_int(s->fd, o->level4, o->name4, value);
-    } else if (o->where == PK_OPTL_IPV6ONLY && s->family != AF_INET6) {
-        return ENOPROTOOPT;
-    } else if (s->family == AF_INET6) {
-        err = get_int(s->fd, o->level6, o->name6, value);
-    } else if (o->kind == PK_OPTK_IFACE) {
-        int len = sizeof addr_out->v4.sin_addr;
-        memset(addr_out, 0, sizeof *addr_out);
-        if (getsockopt(s->fd, o->level4, o->name4,
-                       (char *)&addr_out->v4.sin_addr, &len))
-            return last_error();
-        addr_out->v4.sin_family = AF_INET;
-        return 0;
-    } else {
-        err = get_int(s->fd, o->level4, o->name4, value);
-    }
-    if (!err && o->kind == PK_OPTK_BOOL) *value = *value != 0;
-    return err;
+    int len = sizeof *out;
+    memset(out, 0, sizeof *out);
+    return getsockopt(fd, level, name, (char *)out, &len) ? last_error() : 0;
 }
 
 /* Joins or leaves a multicast group on an interface (0: the stack's

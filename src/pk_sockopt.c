@@ -1,0 +1,144 @@
+/* Socket options with the IP_PKTINFO page's rules, the same on every
+ * platform: packet information only for datagram and raw sockets, both IP
+ * levels on a dual-stack socket, and the IPv4-disabled exception. The
+ * platform files give the primitives (pk_sys_setint, pk_sys_getint,
+ * pk_sys_set_iface4, pk_sys_get_iface4, pk_probe_ipv4). */
+#include "pk_sock.h"
+
+#include <string.h>
+
+/* The option that turns IPv6 packet information on: RFC 3542's
+ * IPV6_RECVPKTINFO where it exists (on Linux IPV6_PKTINFO is the sticky
+ * send option), else IPV6_PKTINFO (Windows). */
+#ifdef IPV6_RECVPKTINFO
+#define PK_IPV6_RECVPKTINFO IPV6_RECVPKTINFO
+#else
+#define PK_IPV6_RECVPKTINFO IPV6_PKTINFO
+#endif
+
+/* Whether an inet6 datagram socket takes IPv4 traffic too (IPV6_V6ONLY
+ * off). Raw IPv6 sockets never carry IPv4. */
+int pk_sock_dualstack(const pk_sock *s, int *dual)
+{
+    int v6only, err;
+    *dual = 0;
+    if (s->family != AF_INET6 || s->type != SOCK_DGRAM) return 0;
+    if ((err = pk_sys_getint(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only)))
+        return err;
+    *dual = !v6only;
+    return 0;
+}
+
+/* The IP_PKTINFO page's rule for dual-stack sockets: a failure to set an
+ * IPv4-level option with EINVAL is ignored only when IPv4 is disabled,
+ * which probe_ipv4 tells by failing with EAFNOSUPPORT. */
+int pk_ipv4_disabled_ignorable(int err, int (*probe_ipv4)(void))
+{
+    return err == EINVAL && probe_ipv4() == EAFNOSUPPORT;
+}
+
+/* Only datagram and raw sockets have packet information (the page's
+ * ENOPROTOOPT rule). Checked here because the systems disagree: Linux
+ * accepts the option on TCP sockets, Wine answers WSAEINVAL. */
+static int check_pktinfo_type(const pk_sock *s)
+{
+    return s->type == SOCK_DGRAM || s->type == SOCK_RAW ? 0 : ENOPROTOOPT;
+}
+
+/* Sets the IPv4 half of an option on a dual-stack socket, applying the
+ * IPv4-disabled exception. */
+static int set_ipv4_half(pk_sock *s, int level, int name, int value, int iface)
+{
+    int err = iface ? pk_sys_set_iface4(s->fd, level, name, (uint32_t)value)
+                    : pk_sys_setint(s->fd, level, name, value);
+    if (err && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4)) err = 0;
+    return err;
+}
+
+/* Turns packet information on or off: IP_PKTINFO, the IPv6 option, and
+ * both on a dual-stack socket. */
+int pk_sock_set_pktinfo(pk_sock *s, int on)
+{
+    int err, dual;
+    on = on ? 1 : 0;
+    if ((err = check_pktinfo_type(s))) return err;
+    if (s->family == AF_INET)
+        return pk_sys_setint(s->fd, IPPROTO_IP, IP_PKTINFO, on);
+    if ((err = pk_sys_setint(s->fd, IPPROTO_IPV6, PK_IPV6_RECVPKTINFO, on)))
+        return err;
+    if ((err = pk_sock_dualstack(s, &dual)) || !dual) return err;
+    return set_ipv4_half(s, IPPROTO_IP, IP_PKTINFO, on, 0);
+}
+
+/* Reads back from the kernel whether packet information is on (on a
+ * dual-stack socket, both options must be). */
+int pk_sock_get_pktinfo(const pk_sock *s, int *on)
+{
+    int err, dual, v4;
+    *on = 0;
+    if ((err = check_pktinfo_type(s))) return err;
+    if (s->family == AF_INET) {
+        err = pk_sys_getint(s->fd, IPPROTO_IP, IP_PKTINFO, on);
+        *on = *on != 0;
+        return err;
+    }
+    if ((err = pk_sys_getint(s->fd, IPPROTO_IPV6, PK_IPV6_RECVPKTINFO, on)))
+        return err;
+    *on = *on != 0;
+    if (!*on || pk_sock_dualstack(s, &dual) || !dual) return 0;
+    if (pk_sys_getint(s->fd, IPPROTO_IP, IP_PKTINFO, &v4) == 0) *on = v4 != 0;
+    return 0;
+}
+
+/* Sets an option at its level; IP-level options go to both IP versions
+ * on a dual-stack socket. */
+int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
+{
+    int err, dual, iface = o->kind == PK_OPTK_IFACE;
+    if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
+    if (o->where == PK_OPTL_SOCKET) {
+        err = pk_sys_setint(s->fd, o->level4, o->name4, value);
+#ifdef SO_RXQ_OVFL
+        if (!err && o->level4 == SOL_SOCKET && o->name4 == SO_RXQ_OVFL)
+            s->rxq_ovfl = value;
+#endif
+        return err;
+    }
+    if (o->where == PK_OPTL_IPV6ONLY)
+        return s->family == AF_INET6
+            ? pk_sys_setint(s->fd, o->level6, o->name6, value) : ENOPROTOOPT;
+    if (s->family == AF_INET)
+        return iface ? pk_sys_set_iface4(s->fd, o->level4, o->name4, (uint32_t)value)
+                     : pk_sys_setint(s->fd, o->level4, o->name4, value);
+    if ((err = pk_sys_setint(s->fd, o->level6, o->name6, value))) return err;
+    if (pk_sock_dualstack(s, &dual) || !dual) return 0;
+    return set_ipv4_half(s, o->level4, o->name4, value, iface);
+}
+
+/* Reads an option back from the kernel (the socket family's level). An
+ * IPv4 multicast-if comes back as an address in *addr_out (family set),
+ * everything else as *value (booleans as 0 or 1). */
+int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
+                   pk_sockaddr *addr_out)
+{
+    int err;
+    memset(addr_out, 0, sizeof *addr_out);
+    addr_out->sa.sa_family = AF_UNSPEC;
+    if (o->where == PK_OPTL_SOCKET) {
+        err = pk_sys_getint(s->fd, o->level4, o->name4, value);
+    } else if (o->where == PK_OPTL_IPV6ONLY && s->family != AF_INET6) {
+        return ENOPROTOOPT;
+    } else if (s->family == AF_INET6) {
+        err = pk_sys_getint(s->fd, o->level6, o->name6, value);
+    } else if (o->kind == PK_OPTK_IFACE) {
+        if ((err = pk_sys_get_iface4(s->fd, o->level4, o->name4,
+                                     &addr_out->v4.sin_addr)))
+            return err;
+        addr_out->v4.sin_family = AF_INET;
+        return 0;
+    } else {
+        err = pk_sys_getint(s->fd, o->level4, o->name4, value);
+    }
+    if (!err && o->kind == PK_OPTK_BOOL) *value = *value != 0;
+    return err;
+}
