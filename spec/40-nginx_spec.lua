@@ -113,6 +113,10 @@ describe("examples/nginx.conf", function()
     if why then pending(why) return end
     local srv = server.start(server.example_conf)
     local ok, err = pcall(function()
+      -- nginx returns before its worker has run init_worker (and bound the
+      -- UDP socket); once the worker answers HTTP it has
+      assert.is_string(server.wait(function() return server.get(srv, "/last") end, 10),
+        "the worker never answered:\n" .. server.log(srv))
       local c = assert(pktinfo.udp())
       c:settimeout(10)
       assert(c:sendto("hello example", "127.0.0.2", srv.udp_port))

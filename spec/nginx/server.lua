@@ -109,6 +109,9 @@ function server.start(make_conf)
     error("nginx did not start:\n" .. out)
   end
   self.pid = tonumber((slurp("cat " .. prefix .. "/logs/nginx.pid 2>/dev/null"):match("%d+")))
+  -- nginx returns before its worker has run init_worker (and bound the UDP
+  -- socket); once the worker answers HTTP it has. Bounded; tests check.
+  server.wait(function() return server.get(self, "/last") end, 10)
   return self
 end
 
