@@ -50,6 +50,7 @@ describe("cqueues", function()
       send("via cqueues", "127.0.0.2")
     end)
     assert(cq:loop())
+    cq:close()                         -- its epoll descriptor now, not at some later GC
     assert.equal(s, polled)
     assert.equal("via cqueues", got.data)
     assert.equal("127.0.0.2", got.info.addr)
@@ -69,6 +70,7 @@ describe("cqueues", function()
       data, err, name = s:recv()
     end)
     assert(cq:loop())
+    cq:close()                         -- its epoll descriptor now, not at some later GC
     assert.equal(s, result)
     assert.same({ nil, "timeout", "ETIMEDOUT" }, { data, err, name })
     s:close()
@@ -91,6 +93,7 @@ describe("cqueues", function()
       for i = 1, 3 do send("m" .. i); cqueues.sleep(0) end
     end)
     assert(cq:loop())
+    cq:close()                         -- its epoll descriptor now, not at some later GC
     assert.equal(3, n)
     assert.equal("pktinfo.udp (closed)", tostring(s))
   end)
