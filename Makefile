@@ -7,7 +7,8 @@ PKG_CONFIG ?= pkg-config
 BUILD ?= build
 PREFIX ?= /usr/local
 # Where `make install` puts the module (LuaRocks-style layout per version).
-LUA_VERSION ?= $(shell $(PKG_CONFIG) --variable=major_version $(LUA) 2>/dev/null || echo 5.4)
+# (LuaJIT's pkg-config file has no major_version, only abiver: 5.1.)
+LUA_VERSION ?= $(or $(shell $(PKG_CONFIG) --variable=major_version $(LUA) 2>/dev/null),$(shell $(PKG_CONFIG) --variable=abiver $(LUA) 2>/dev/null),5.4)
 LUA_CMOD ?= $(PREFIX)/lib/lua/$(LUA_VERSION)
 LUA_LMOD ?= $(PREFIX)/share/lua/$(LUA_VERSION)
 

@@ -440,7 +440,7 @@ describe("bad input catalogue", function()
     row("wrap(io.stdout)", pktinfo.wrap, { io.stdout }, raises(1))
     local socket = require "socket"
     local tcp = assert(socket.tcp())
-    local ok, err, name
+    local ok, err
     row("wrap(LuaSocket tcp, not created yet)", pktinfo.wrap, { tcp }, fails("EBADF"))
     assert(tcp:bind("127.0.0.1", 0))
     row("wrap(LuaSocket tcp)", pktinfo.wrap, { tcp }, gives("a socket", is_socket))
@@ -456,7 +456,6 @@ describe("bad input catalogue", function()
       row("wrap(unix datagram socket)", pktinfo.wrap, { u }, fails("EAFNOSUPPORT"))
       u:close()
     end
-    local _ = name
     no_failures()
   end)
 

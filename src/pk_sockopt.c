@@ -124,19 +124,17 @@ int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
     int err;
     memset(addr_out, 0, sizeof *addr_out);
     addr_out->sa.sa_family = AF_UNSPEC;
-    if (o->where == PK_OPTL_SOCKET) {
-        err = pk_sys_getint(s->fd, o->level4, o->name4, value);
-    } else if (o->where == PK_OPTL_IPV6ONLY && s->family != AF_INET6) {
+    if (o->where == PK_OPTL_IPV6ONLY && s->family != AF_INET6)
         return ENOPROTOOPT;
-    } else if (s->family == AF_INET6) {
+    if (o->where != PK_OPTL_SOCKET && s->family == AF_INET6) {
         err = pk_sys_getint(s->fd, o->level6, o->name6, value);
-    } else if (o->kind == PK_OPTK_IFACE) {
+    } else if (o->where != PK_OPTL_SOCKET && o->kind == PK_OPTK_IFACE) {
         if ((err = pk_sys_get_iface4(s->fd, o->level4, o->name4,
                                      &addr_out->v4.sin_addr)))
             return err;
         addr_out->v4.sin_family = AF_INET;
         return 0;
-    } else {
+    } else {                     /* socket level, or IPv4 level */
         err = pk_sys_getint(s->fd, o->level4, o->name4, value);
     }
     if (!err && o->kind == PK_OPTK_BOOL) *value = *value != 0;

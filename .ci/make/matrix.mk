@@ -33,11 +33,6 @@ test-all:
 	echo "matrix: $$pass passed, $$fail failed, $$skip skipped"; \
 	[ $$fail -eq 0 ]
 
-# LuaJIT's pkg-config file has no major_version, only abiver (5.1): without
-# this, `make install LUA=luajit` would install into lib/lua/ and share/lua/.
-ifeq ($(strip $(LUA_VERSION)),)
-LUA_VERSION := $(shell $(PKG_CONFIG) --variable=abiver $(LUA) 2>/dev/null || echo 5.1)
-endif
 
 # The C files of the module here and in the Windows build, for
 # spec/42-luarocks_spec.lua (the rockspec must list the same).
