@@ -76,7 +76,11 @@ local function assert_flat(samples, fds0, fds1)
         ("resident size grew %d -> %d KiB"):format(base.rss, s.rss))
     end
   end
-  if fds0 then assert.equal(fds0, fds1) end
+  -- no growth; one fewer happens when an earlier spec's dropped handle is
+  -- finalized during the run
+  if fds0 then
+    assert.is_true(fds1 <= fds0, ("descriptors grew %d -> %d"):format(fds0, fds1))
+  end
 end
 
 describe("memory", function()

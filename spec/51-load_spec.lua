@@ -102,7 +102,7 @@ describe("load", function()
       tostring(rss1), tostring(info.dropped or 0))
     s:close(); c:close()
     assert.is_true(kib1 - kib0 < 64, ("Lua memory grew %.1f KiB"):format(kib1 - kib0))
-    assert.equal(fds0, fds1)
+    assert.is_true(fds1 <= fds0, ("descriptors grew %s -> %s"):format(fds0, fds1))
   end)
 
   it("reclaims 10,000 sockets dropped without close through garbage collection", function()
@@ -135,7 +135,7 @@ describe("load", function()
       "collections forced by EMFILE: %d", created, tostring(fds0), tostring(fds1), peak,
       kib0, kib1, forced)
     assert.equal(10000, created)
-    assert.equal(fds0, fds1)
+    assert.is_true(fds1 <= fds0, ("descriptors grew %s -> %s"):format(fds0, fds1))
     assert.is_true(kib1 - kib0 < 64)
   end)
 
