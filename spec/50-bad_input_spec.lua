@@ -477,7 +477,7 @@ describe("bad input catalogue", function()
       cmd = ("%s -e %q 2>&1"):format(lua, code)
     else
       local why = gate.command("setpriv"); if why then pending(why) return end
-      cmd = ("LUA_CPATH=%q LUA_PATH=%q setpriv --reuid=nobody --regid=nogroup --clear-groups %s -e %q 2>&1")
+      cmd = ("LUA_CPATH=%q LUA_PATH=%q setpriv --bounding-set=-net_raw --inh-caps=-net_raw %s -e %q 2>&1")
         :format(package.cpath, package.path, lua, code)
     end
     local f = assert(io.popen(cmd))
