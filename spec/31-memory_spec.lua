@@ -10,30 +10,7 @@ local COUNT = tonumber(os.getenv("PKTINFO_MEMORY_COUNT")) or 1000000
 local BURST = 200                 -- datagrams queued at a time (fits any rcvbuf)
 local CHECKS = 10                 -- memory samples per run
 
---- Lua memory in KiB after a full collection.
-local function lua_kib()
-  collectgarbage(); collectgarbage()
-  return collectgarbage("count")
-end
-
---- Resident set size in KiB from /proc, or nil (also under ASan or
--- valgrind, whose allocators keep freed blocks on purpose).
-local function rss_kib()
-  if os.getenv("PKTINFO_SANITIZER") then return nil end
-  local f = io.open("/proc/self/statm")
-  if not f then return nil end
-  local pages = f:read("*l"):match("^%d+%s+(%d+)")
-  f:close()
-  return tonumber(pages) * 4
-end
-
-local function fd_count()
-  local fds = net.open_fds()
-  if not fds then return nil end
-  local n = 0
-  for _ in pairs(fds) do n = n + 1 end
-  return n
-end
+local lua_kib, fd_count, rss_kib = net.lua_kib, net.fd_count, net.rss_kib
 
 --- Pushes COUNT datagrams through drain(s, n) (which must return the
 -- number it received), BURST at a time, sampling memory CHECKS times.

@@ -10,46 +10,12 @@
 -- assertions).
 local pktinfo = require "pktinfo"
 local gate = require "helpers.gate"
+local net = require "helpers.net"
 
 local N = tonumber(os.getenv("PKTINFO_LOAD_N")) or 200000
 local BATCH = 64                  -- datagrams in flight at a time (fits any rcvbuf)
 
---- Lua memory in KiB after full collections.
-local function lua_kib()
-  collectgarbage(); collectgarbage()
-  return collectgarbage("count")
-end
-
---- The descriptors this process has open, as a count, from /proc.
-local function fd_count()
-  local stat = io.open("/proc/self/stat")
-  if not stat then return nil end
-  local pid = stat:read("*l"):match("^(%d+)")
-  stat:close()
-  local ls = io.popen("ls /proc/" .. pid .. "/fd")
-  local n = 0
-  for _ in ls:lines() do n = n + 1 end
-  ls:close()
-  return n
-end
-
---- Resident set size in KiB, or nil.
-local function rss_kib()
-  local f = io.open("/proc/self/statm")
-  if not f then return nil end
-  local pages = f:read("*l"):match("^%d+%s+(%d+)")
-  f:close()
-  return tonumber(pages) * 4
-end
-
---- The interpreter running the specs, for helper processes.
-local function lua_interp()
-  local i = -1
-  while arg and arg[i - 1] do i = i - 1 end
-  local interp = arg and arg[i]
-  if not interp or interp:find("busted") then interp = os.getenv("LUA") or "lua5.4" end
-  return interp
-end
+local lua_kib, fd_count, rss_kib, lua_interp = net.lua_kib, net.fd_count, net.rss_kib, net.lua
 
 local function say(fmt, ...)
   io.stdout:write("\n[load] ", fmt:format(...), "\n")

@@ -69,4 +69,30 @@ function net.open_fds()
   return fds
 end
 
+--- How many descriptors this process has open, or nil without /proc.
+function net.fd_count()
+  local fds = net.open_fds()
+  if not fds then return nil end
+  local n = 0
+  for _ in pairs(fds) do n = n + 1 end
+  return n
+end
+
+--- Lua memory in KiB after full collections.
+function net.lua_kib()
+  collectgarbage(); collectgarbage()
+  return collectgarbage("count")
+end
+
+--- Resident set size in KiB from /proc, or nil (also under ASan or
+-- valgrind, whose allocators keep freed blocks on purpose).
+function net.rss_kib()
+  if os.getenv("PKTINFO_SANITIZER") then return nil end
+  local f = io.open("/proc/self/statm")
+  if not f then return nil end
+  local pages = f:read("*l"):match("^%d+%s+(%d+)")
+  f:close()
+  return tonumber(pages) * 4
+end
+
 return net
