@@ -78,8 +78,10 @@ function net.fd_count()
   return n
 end
 
---- Lua memory in KiB after full collections.
+--- Lua memory in KiB after full collections. On LuaJIT compiled traces
+-- count as Lua memory, so they are flushed first.
 function net.lua_kib()
+  if jit then jit.flush() end
   collectgarbage(); collectgarbage()
   return collectgarbage("count")
 end
