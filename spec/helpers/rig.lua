@@ -26,15 +26,29 @@ local function read(cmd)
   return out
 end
 
---- Builds the rig; returns it (names, ifindexes, addresses).
+local build
+
+--- Builds the rig; returns it (names, ifindexes, addresses). A failure
+-- half-way removes what was made before raising.
 function rig.up()
+  local r = {}
+  local ok, err = pcall(build, r)
+  if not ok then
+    rig.down(r)
+    error(err, 2)
+  end
+  return r
+end
+
+--- Fills r with a new rig.
+function build(r)
   math.randomseed(os.time())
   local tag = tostring(math.random(100000, 999999))
-  local r = { server = "pkts" .. tag, client = "pktc" .. tag }
+  r.server, r.client = "pkts" .. tag, "pktc" .. tag
   local S, C = r.server, r.client
+  r.up = true
   must("ip netns add " .. S)
   must("ip netns add " .. C)
-  r.up = true
   for _, ns in ipairs { S, C } do
     must("ip netns exec " .. ns .. " sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0")
     must("ip -n " .. ns .. " link set lo up")
