@@ -6,14 +6,10 @@
 
 #include <string.h>
 
-/* Largest datagram count of one call (Linux's UIO_MAXIOV) and largest
- * size argument (as recv). */
+/* Largest datagram count of one call (Linux's UIO_MAXIOV). */
 #define PK_MAX_BATCH 1024
-#define PK_MAX_RECV (1 << 20)
 /* Largest receive area of one call, n * size. */
 #define PK_MAX_AREA ((lua_Integer)64 << 20)
-
-#define push_key(L, k) lua_rawgeti(L, PK_UV_KEYS, k)
 
 /* Fills the list at index list with got info tables for d[], reusing the
  * tables already there when reuse is set (and cutting the list to got). */
@@ -83,45 +79,28 @@ int pk_m_recvmany(lua_State *L)
     return 1;
 }
 
-/* Pushes item[k] (raw) and returns its type. */
-static int get_field(lua_State *L, int item, int k, int uv)
-{
-    if (uv) lua_pushvalue(L, PK_UV_KEY(k));   /* a hot method: see lsocket.c */
-    else push_key(L, k);
-    lua_rawget(L, item);
-    return lua_type(L, -1);
-}
-
 /* Reads list item (at stack index item) into *o: data, to (default from),
  * port, and the source fields encoded as control messages. Raises on a
  * malformed item. */
-static void read_item(lua_State *L, const pk_sock *s, int item, int uv,
-                      pk_outmsg *o)
+static void read_item(lua_State *L, const pk_sock *s, int item, pk_outmsg *o)
 {
     pk_target to;
     pk_sendsrc src;
-    lua_Integer port;
     long clen;
 
-    if (get_field(L, item, PK_K_DATA, uv) != LUA_TSTRING)
+    if (pk_get_field(L, item, PK_K_DATA) != LUA_TSTRING)
         luaL_argerror(L, 2, "item.data: string expected");
     o->data = lua_tolstring(L, -1, &o->len);  /* anchored by the item */
     lua_pop(L, 1);
-    if (get_field(L, item, PK_K_TO, uv) != LUA_TNIL) {
+    if (pk_get_field(L, item, PK_K_TO) != LUA_TNIL) {
         pk_check_field_target(L, lua_gettop(L), 2, "item.to", s, &to);
     } else {
         lua_pop(L, 1);
-        get_field(L, item, PK_K_FROM, uv);
+        pk_get_field(L, item, PK_K_FROM);
         pk_check_field_target(L, lua_gettop(L), 2, "item.to (or from)", s, &to);
     }
     lua_pop(L, 1);
-    get_field(L, item, PK_K_PORT, uv);
-    port = lua_tointeger(L, -1);
-    if (lua_type(L, -1) != LUA_TNUMBER || port < 0 || port > 65535
-        || (lua_Number)port != lua_tonumber(L, -1))
-        luaL_argerror(L, 2, "item.port: port 0..65535 expected");
-    lua_pop(L, 1);
-    to.sa.v4.sin_port = htons((uint16_t)port);   /* same offset in v6 */
+    to.sa.v4.sin_port = htons(pk_field_port(L, item, 2, "item.port"));  /* same offset in v6 */
     o->to = to.sa;
     pk_read_source(L, item, 2, to.ip_family, &src);
     clen = pk_cmsg_encode(&o->control, sizeof o->control, to.ip_family, &src);
@@ -137,11 +116,10 @@ int pk_m_sendmany(lua_State *L)
     pk_sock *s = pk_check_sock(L);
     pk_outmsg *m;
     size_t i, n, sent;
-    int err, uv;
+    int err;
 
     luaL_checktype(L, 2, LUA_TTABLE);
     if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
-    uv = lua_type(L, PK_UV_KEY(1)) == LUA_TSTRING;
     n = (size_t)pk_rawlen(L, 2);
     if (n == 0) { lua_pushinteger(L, 0); return 1; }
     if (n > ((size_t)-1) / sizeof *m) return pk_push_error(L, ENOMEM);
@@ -152,7 +130,7 @@ int pk_m_sendmany(lua_State *L)
         if (lua_type(L, -1) != LUA_TTABLE)
             luaL_argerror(L, 2, lua_pushfstring(L, "item %d: table expected, got %s",
                           (int)i + 1, luaL_typename(L, -1)));
-        read_item(L, s, lua_gettop(L), uv, &m[i]);
+        read_item(L, s, lua_gettop(L), &m[i]);
         lua_pop(L, 1);
     }
     err = pk_sock_sendmany(s, m, n, &sent);

@@ -10,8 +10,12 @@
  * (a cheap identity check for self) and an array of pre-made strings. */
 #define PK_UV_META lua_upvalueindex(1)
 #define PK_UV_KEYS lua_upvalueindex(2)
-/* The hot methods (lsocket.c) also have key string k as upvalue 2 + k. */
+/* The methods that read or fill tables (recv, recvmany, sendto, reply,
+ * sendmany: lsocket.c) also have key string k as upvalue 2 + k. */
 #define PK_UV_KEY(k) lua_upvalueindex(2 + (k))
+
+/* Largest recv size accepted (bigger than any IP datagram). */
+#define PK_MAX_RECV (1 << 20)
 
 /* Indexes into the pre-made strings. */
 enum {
@@ -28,7 +32,6 @@ typedef struct pk_target {
 } pk_target;
 
 pk_sock *pk_check_sock(lua_State *L);
-pk_sock *pk_check_open(lua_State *L);
 int pk_push_error(lua_State *L, int err);
 int pk_push_closed(lua_State *L);
 void pk_push_sockaddr(lua_State *L, const pk_sockaddr *a);
@@ -45,6 +48,8 @@ void pk_check_target(lua_State *L, int arg, const pk_sock *s, int wildcard,
 uint16_t pk_check_port(lua_State *L, int arg);
 uint32_t pk_check_iface(lua_State *L, int arg);
 const char *pk_check_name(lua_State *L, int arg);
+int pk_get_field(lua_State *L, int t, int k);
+uint16_t pk_field_port(lua_State *L, int t, int arg, const char *field);
 void pk_read_source(lua_State *L, int idx, int arg, int dst_family,
                     pk_sendsrc *src);
 int pk_open_methods(lua_State *L);

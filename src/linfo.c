@@ -5,8 +5,6 @@
 
 #include <string.h>
 
-/* Pushes the pre-made string number k. */
-#define push_key(L, k) lua_rawgeti(L, PK_UV_KEYS, k)
 
 /* The texts of the last sender, destination and spec_dst seen, so that a
  * server hearing from the same peers does not format and intern the same
@@ -42,9 +40,9 @@ enum {
     OPT_TTL = 1 << 3, OPT_TOS = 1 << 4, OPT_TIME = 1 << 5, OPT_DROPPED = 1 << 6
 };
 
-/* Where the info writer finds key strings and cached texts: in the keys
- * upvalue (base 0), in upvalues of their own (base -1: keys only), or for
- * a batch on the stack from base (key k at base + k - 1, text slot i at
+/* Where the info writer finds key strings and cached texts: keys in the
+ * method's upvalues and texts in the keys table (base 0), or for a batch
+ * all on the stack from base (key k at base + k - 1, text slot i at
  * base + PK_K_COUNT_ - 1 + i): lua_pushvalue is cheaper than lua_rawgeti. */
 typedef struct info_ctx {
     int base;
@@ -69,8 +67,7 @@ static text_cache *get_cache(lua_State *L)
 static void ckey(lua_State *L, const info_ctx *x, int k)
 {
     if (x->base > 0) lua_pushvalue(L, x->base + k - 1);
-    else if (x->base < 0) lua_pushvalue(L, PK_UV_KEY(k));
-    else lua_rawgeti(L, PK_UV_KEYS, k);
+    else lua_pushvalue(L, PK_UV_KEY(k));
 }
 
 /* Pushes the text of an address (4 or 16 bytes, scope for IPv6), from the
@@ -277,8 +274,7 @@ static void fill_info(lua_State *L, const info_ctx *x, int t,
 void pk_push_info(lua_State *L, int t, const pk_datagram *d, int clear_absent)
 {
     info_ctx x;
-    /* keys from upvalues when the running method has them (hot_methods) */
-    x.base = lua_type(L, PK_UV_KEY(1)) == LUA_TSTRING ? -1 : 0;
+    x.base = 0;                  /* keys from the method's upvalues */
     x.c = get_cache(L);
     fill_info(L, &x, t, d, clear_absent);
 }
@@ -419,14 +415,26 @@ uint32_t pk_check_iface(lua_State *L, int arg)
     return 0;
 }
 
-/* Pushes t[k] (raw) and returns its type; uv: the running method has the
- * keys as upvalues (hot_methods in lsocket.c). */
-static int get_field(lua_State *L, int t, int k, int uv)
+/* Pushes t[k] (raw) and returns its type. Only the table methods call it,
+ * and they carry the key strings as upvalues (lsocket.c). */
+int pk_get_field(lua_State *L, int t, int k)
 {
-    if (uv) lua_pushvalue(L, PK_UV_KEY(k));
-    else push_key(L, k);
+    lua_pushvalue(L, PK_UV_KEY(k));
     lua_rawget(L, t);
     return lua_type(L, -1);
+}
+
+/* Reads t.port (a table at arg) as a port; raises naming field. */
+uint16_t pk_field_port(lua_State *L, int t, int arg, const char *field)
+{
+    int isint = 0;
+    lua_Integer port;
+    pk_get_field(L, t, PK_K_PORT);
+    port = pk_tointegerx(L, -1, &isint);
+    if (lua_type(L, -1) != LUA_TNUMBER || !isint || port < 0 || port > 65535)
+        luaL_argerror(L, arg, lua_pushfstring(L, "%s: port 0..65535 expected", field));
+    lua_pop(L, 1);
+    return (uint16_t)port;
 }
 
 /* Reads an IP address field (already pushed) as raw bytes; returns its
@@ -459,18 +467,18 @@ static lua_Integer field_int(lua_State *L, int arg, const char *field,
 }
 
 /* An info table: the reply rules choose source and interface. */
-static void read_reply_source(lua_State *L, int t, int arg, int uv,
+static void read_reply_source(lua_State *L, int t, int arg,
                               pk_sendsrc *src)
 {
     pk_request req;
     memset(&req, 0, sizeof req);
-    if (get_field(L, t, PK_K_ADDR, uv) != LUA_TNIL) {
+    if (pk_get_field(L, t, PK_K_ADDR) != LUA_TNIL) {
         req.family = field_ip(L, arg, "addr", req.dst);
         req.has_dst = 1;
     }
     lua_pop(L, 1);
     if (!req.has_dst) { src->has = 0; return; }
-    if (get_field(L, t, PK_K_SPEC_DST, uv) != LUA_TNIL && req.family == AF_INET) {
+    if (pk_get_field(L, t, PK_K_SPEC_DST) != LUA_TNIL && req.family == AF_INET) {
         unsigned char b[16];
         if (field_ip(L, arg, "spec_dst", b) == AF_INET) {
             memcpy(req.spec_dst, b, 4);
@@ -478,12 +486,12 @@ static void read_reply_source(lua_State *L, int t, int arg, int uv,
         }
     }
     lua_pop(L, 1);
-    if (get_field(L, t, PK_K_IFINDEX, uv) != LUA_TNIL)
+    if (pk_get_field(L, t, PK_K_IFINDEX) != LUA_TNIL)
         req.ifindex = (uint32_t)field_int(L, arg, "ifindex", 0, 0x7fffffff);
     else
         lua_pop(L, 1);
     if (req.family == AF_INET6) {
-        if (get_field(L, t, PK_K_FROM, uv) == LUA_TSTRING) {
+        if (pk_get_field(L, t, PK_K_FROM) == LUA_TSTRING) {
             unsigned char b[16];
             req.peer_linklocal = field_ip(L, arg, "from", b) == AF_INET6
                                  && pk_ip6_is_linklocal(b);
@@ -494,16 +502,16 @@ static void read_reply_source(lua_State *L, int t, int arg, int uv,
 }
 
 /* Any other table: addr and ifindex taken literally. */
-static void read_literal_source(lua_State *L, int t, int arg, int uv,
+static void read_literal_source(lua_State *L, int t, int arg,
                                 pk_sendsrc *src)
 {
     src->has = 0;
-    if (get_field(L, t, PK_K_ADDR, uv) != LUA_TNIL) {
+    if (pk_get_field(L, t, PK_K_ADDR) != LUA_TNIL) {
         src->family = field_ip(L, arg, "addr", src->addr);
         src->has |= PK_SRC_ADDR;
     }
     lua_pop(L, 1);
-    if (get_field(L, t, PK_K_IFINDEX, uv) != LUA_TNIL) {
+    if (pk_get_field(L, t, PK_K_IFINDEX) != LUA_TNIL) {
         src->ifindex = (uint32_t)field_int(L, arg, "ifindex", 0, 0x7fffffff);
         src->has |= PK_SRC_IFINDEX;
     } else {
@@ -516,18 +524,17 @@ static void read_literal_source(lua_State *L, int t, int arg, int uv,
 void pk_read_source(lua_State *L, int t, int arg, int dst_family,
                     pk_sendsrc *src)
 {
-    int uv = lua_type(L, PK_UV_KEY(1)) == LUA_TSTRING;   /* hot_methods */
-    int reply = get_field(L, t, PK_K_FROM, uv) != LUA_TNIL;
+    int reply = pk_get_field(L, t, PK_K_FROM) != LUA_TNIL;
     lua_pop(L, 1);
-    if (reply) read_reply_source(L, t, arg, uv, src);
-    else read_literal_source(L, t, arg, uv, src);
-    if (get_field(L, t, PK_K_TTL, uv) != LUA_TNIL) {
+    if (reply) read_reply_source(L, t, arg, src);
+    else read_literal_source(L, t, arg, src);
+    if (pk_get_field(L, t, PK_K_TTL) != LUA_TNIL) {
         src->ttl = (int)field_int(L, arg, "ttl", 0, 255);
         src->has |= PK_SRC_TTL;
     } else {
         lua_pop(L, 1);
     }
-    if (get_field(L, t, PK_K_TOS, uv) != LUA_TNIL) {
+    if (pk_get_field(L, t, PK_K_TOS) != LUA_TNIL) {
         src->tos = (int)field_int(L, arg, "tos", 0, 255);
         src->has |= PK_SRC_TOS;
     } else {

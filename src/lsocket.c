@@ -4,8 +4,6 @@
 
 #include <string.h>
 
-/* Largest recv size accepted (bigger than any IP datagram). */
-#define PK_MAX_RECV (1 << 20)
 
 /* self, checked by comparing its metatable with the module's (no registry
  * lookup on the hot path). */
@@ -158,25 +156,14 @@ static int m_reply(lua_State *L)
     pk_target to;
     size_t len;
     const char *data;
-    lua_Integer port;
-    int isint;
     CHECK_OPEN(L, s);
     data = luaL_checklstring(L, 2, &len);
     luaL_checktype(L, 3, LUA_TTABLE);
-    if (lua_type(L, PK_UV_KEY(1)) != LUA_TSTRING)   /* not as a hot method */
-        return luaL_error(L, "pktinfo: reply registered without its keys");
-    lua_pushvalue(L, PK_UV_KEY(PK_K_FROM));
-    lua_rawget(L, 3);
-    if (lua_type(L, -1) != LUA_TSTRING)
+    if (pk_get_field(L, 3, PK_K_FROM) != LUA_TSTRING)
         luaL_argerror(L, 3, "info.from: address text expected");
     pk_check_field_target(L, lua_gettop(L), 3, "info.from", s, &to);
-    lua_pushvalue(L, PK_UV_KEY(PK_K_PORT));
-    lua_rawget(L, 3);
-    port = pk_tointegerx(L, -1, &isint);
-    if (lua_type(L, -1) != LUA_TNUMBER || !isint || port < 0 || port > 65535)
-        luaL_argerror(L, 3, "info.port: port 0..65535 expected");
-    lua_pop(L, 2);
-    to.sa.v4.sin_port = htons((uint16_t)port);
+    lua_pop(L, 1);
+    to.sa.v4.sin_port = htons(pk_field_port(L, 3, 3, "info.port"));
     return send_from(L, s, data, len, &to, 3);
 }
 
@@ -333,8 +320,6 @@ static int m_tostring(lua_State *L)
 static const luaL_Reg methods[] = {
     {"bind", m_bind}, {"getsockname", m_getsockname},
     {"setpktinfo", m_setpktinfo}, {"getpktinfo", m_getpktinfo},
-    {"recv", m_recv}, {"sendto", m_sendto}, {"reply", m_reply},
-    {"recvmany", pk_m_recvmany}, {"sendmany", pk_m_sendmany},
     {"setoption", m_setoption}, {"getoption", m_getoption},
     {"join", m_join}, {"leave", m_leave},
     {"settimeout", m_settimeout}, {"getfd", m_getfd},
@@ -343,9 +328,9 @@ static const luaL_Reg methods[] = {
     {NULL, NULL}
 };
 
-/* The methods on the per-datagram path: registered with every key string
- * as an upvalue too (PK_UV_KEY), which lua_pushvalue reads for a fraction
- * of a lua_rawgeti from the keys table. */
+/* The methods that read or fill tables, on the per-datagram path:
+ * registered with every key string as an upvalue too (PK_UV_KEY), which
+ * lua_pushvalue reads for a fraction of a lua_rawgeti from the keys table. */
 static const luaL_Reg hot_methods[] = {
     {"recv", m_recv}, {"recvmany", pk_m_recvmany}, {"sendto", m_sendto},
     {"reply", m_reply}, {"sendmany", pk_m_sendmany},
