@@ -33,11 +33,17 @@ static inline int pk_typeerror(lua_State *L, int arg, const char *tname)
     return luaL_argerror(L, arg, msg);
 }
 
+/* The range of lua_Integer that a double converts into exactly: +-2^53
+ * where lua_Integer has 64 bits, its own limits where it has 32 (Lua 5.1
+ * and 5.2 on i386: ptrdiff_t). */
+#define PK_INT_LO (sizeof(lua_Integer) >= 8 ? -9007199254740992.0 : -2147483648.0)
+#define PK_INT_HI (sizeof(lua_Integer) >= 8 ? 9007199254740992.0 : 2147483647.0)
+
 /* n as an integer, or 0 when n has no exact integer value (fractional, NaN,
- * beyond 2^53: where a double stops being exact). */
+ * or outside PK_INT_LO..PK_INT_HI, where converting it is undefined). */
 static inline int pk_num2int(lua_Number n, lua_Integer *out)
 {
-    if (!(n >= -9007199254740992.0 && n <= 9007199254740992.0)) return 0;
+    if (!(n >= PK_INT_LO && n <= PK_INT_HI)) return 0;
     *out = (lua_Integer)n;
     return (lua_Number)*out == n;
 }

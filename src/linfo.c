@@ -491,14 +491,11 @@ static void read_reply_source(lua_State *L, int t, int arg,
     else
         lua_pop(L, 1);
     if (req.family == AF_INET6) {
-        if (pk_get_field(L, t, PK_K_FROM) == LUA_TSTRING) {
-            unsigned char b[16];
-            req.peer_linklocal = field_ip(L, arg, "from", b) == AF_INET6
-                                 && pk_ip6_is_linklocal(b);
-        }
+        if (pk_get_field(L, t, PK_K_FROM) == LUA_TSTRING)
+            req.peer_family = field_ip(L, arg, "from", req.peer);
         lua_pop(L, 1);
     }
-    pk_reply_source(&req, src);
+    pk_reply_source(&req, NULL, NULL, src);
 }
 
 /* Any other table: addr and ifindex taken literally. */

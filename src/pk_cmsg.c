@@ -264,14 +264,21 @@ long pk_cmsg_encode(void *buf, size_t cap, int dst_family,
     return rc ? -1 : (long)off;
 }
 
-/* The source of a reply to req (DESIGN.md, "Sources"): the address the
- * request was sent to, or for broadcast and multicast the receiving
+/* The source of a reply to req (README, "Choosing the source"): the address
+ * the request was sent to, or for broadcast and multicast the receiving
  * interface's own address; the ifindex only where routing alone would be
- * wrong, so that a unicast reply is routed normally. */
-void pk_reply_source(const pk_request *req, pk_sendsrc *out)
+ * wrong, so that a unicast reply is routed normally. ifaddr (may be NULL)
+ * looks up an interface's address where the rules need one. Returns 0 or
+ * the error ifaddr gave. */
+int pk_reply_source(const pk_request *req, pk_ifaddr_fn ifaddr, void *ctx,
+                    pk_sendsrc *out)
 {
+    int peer_linklocal = req->peer_family == AF_INET6
+                         && pk_ip6_is_linklocal(req->peer);
+    (void)ifaddr;
+    (void)ctx;
     out->has = 0;
-    if (!req->has_dst) return;
+    if (!req->has_dst) return 0;
     if (req->family == AF_INET) {
         static const unsigned char all_ones[4] = {255, 255, 255, 255};
         int group = pk_ip4_is_multicast(req->dst)
@@ -290,19 +297,20 @@ void pk_reply_source(const pk_request *req, pk_sendsrc *out)
             out->ifindex = req->ifindex;
             out->has |= PK_SRC_IFINDEX;
         }
-        return;
+        return 0;
     }
     out->family = AF_INET6;
     if (pk_ip6_is_multicast(req->dst)) {
         memset(out->addr, 0, 16);
         out->has |= PK_SRC_ADDR;
         if (req->ifindex) { out->ifindex = req->ifindex; out->has |= PK_SRC_IFINDEX; }
-        return;
+        return 0;
     }
     memcpy(out->addr, req->dst, 16);
     out->has |= PK_SRC_ADDR;
-    if ((req->peer_linklocal || pk_ip6_is_linklocal(req->dst)) && req->ifindex) {
+    if ((peer_linklocal || pk_ip6_is_linklocal(req->dst)) && req->ifindex) {
         out->ifindex = req->ifindex;
         out->has |= PK_SRC_IFINDEX;
     }
+    return 0;
 }

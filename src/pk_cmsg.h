@@ -64,20 +64,31 @@ typedef struct pk_sendsrc {
     int tos;
 } pk_sendsrc;
 
-/* What a received datagram said about itself, as reply rules need it. */
+/* What a received datagram said about itself, as reply rules need it
+ * (read from an info table: addr, spec_dst, ifindex, from). */
 typedef struct pk_request {
-    int family;                  /* the datagram's IP version */
+    int family;                  /* the datagram's IP version (of dst) */
     int has_dst;
-    unsigned char dst[16];
+    unsigned char dst[16];       /* info.addr */
     int has_spec_dst;
-    unsigned char spec_dst[4];
-    uint32_t ifindex;
-    int peer_linklocal;          /* the sender is an IPv6 link-local address */
+    unsigned char spec_dst[4];   /* info.spec_dst (IPv4 only) */
+    uint32_t ifindex;            /* info.ifindex (0: none) */
+    int peer_family;             /* of peer: AF_INET, AF_INET6, 0 unknown */
+    unsigned char peer[16];      /* info.from, unmapped, without its scope */
 } pk_request;
+
+/* Looks up an address of interface ifindex, of family, for a reply to
+ * peer (an address on the peer's subnet first): writes it to out (4 or
+ * 16 bytes) and returns 0, or an error number (ENXIO/ENODEV: no such
+ * interface; EADDRNOTAVAIL: it has no address of that family). The real
+ * one is pk_iface_addr (pk_iface.h); tests pass a stand-in. */
+typedef int (*pk_ifaddr_fn)(void *ctx, uint32_t ifindex, int family,
+                            const unsigned char *peer, unsigned char *out);
 
 void pk_cmsg_decode(const void *control, size_t len, pk_recvinfo *out);
 long pk_cmsg_encode(void *buf, size_t cap, int dst_family,
                     const pk_sendsrc *src);
-void pk_reply_source(const pk_request *req, pk_sendsrc *out);
+int pk_reply_source(const pk_request *req, pk_ifaddr_fn ifaddr, void *ctx,
+                    pk_sendsrc *out);
 
 #endif

@@ -232,43 +232,44 @@ static void test_reply_rules(void)
     unsigned char want[16];
 
     request(&r, AF_INET, "192.0.2.1", "192.0.2.1", 3);
-    pk_reply_source(&r, &s);
+    pk_reply_source(&r, NULL, NULL, &s);
     inet_pton(AF_INET, "192.0.2.1", want);
     CHECK(s.has == PK_SRC_ADDR && memcmp(s.addr, want, 4) == 0,
           "unicast: source only, routed normally");
 
     request(&r, AF_INET, "198.51.100.255", "198.51.100.1", 5);
-    pk_reply_source(&r, &s);
+    pk_reply_source(&r, NULL, NULL, &s);
     inet_pton(AF_INET, "198.51.100.1", want);
     CHECK(s.has == (PK_SRC_ADDR | PK_SRC_IFINDEX) && s.ifindex == 5
           && memcmp(s.addr, want, 4) == 0, "subnet broadcast: interface address + ifindex");
 
     request(&r, AF_INET, "255.255.255.255", NULL, 5);
-    pk_reply_source(&r, &s);
+    pk_reply_source(&r, NULL, NULL, &s);
     CHECK(s.has == PK_SRC_IFINDEX && s.ifindex == 5, "limited broadcast without spec_dst");
 
     request(&r, AF_INET, "224.0.0.251", "198.51.100.1", 6);
-    pk_reply_source(&r, &s);
+    pk_reply_source(&r, NULL, NULL, &s);
     CHECK(s.has == (PK_SRC_ADDR | PK_SRC_IFINDEX) && memcmp(s.addr, want, 4) == 0,
           "v4 multicast: never from the group");
 
     request(&r, AF_INET6, "2001:db8::1", NULL, 2);
-    pk_reply_source(&r, &s);
+    pk_reply_source(&r, NULL, NULL, &s);
     CHECK(s.has == PK_SRC_ADDR && s.family == AF_INET6, "v6 unicast");
 
     request(&r, AF_INET6, "ff02::fb", NULL, 2);
-    pk_reply_source(&r, &s);
+    pk_reply_source(&r, NULL, NULL, &s);
     memset(want, 0, 16);
     CHECK(s.has == (PK_SRC_ADDR | PK_SRC_IFINDEX) && memcmp(s.addr, want, 16) == 0
           && s.ifindex == 2, "v6 multicast: :: and ifindex");
 
     request(&r, AF_INET6, "2001:db8::1", NULL, 2);
-    r.peer_linklocal = 1;
-    pk_reply_source(&r, &s);
+    r.peer_family = AF_INET6;
+    inet_pton(AF_INET6, "fe80::1", r.peer);
+    pk_reply_source(&r, NULL, NULL, &s);
     CHECK(s.has == (PK_SRC_ADDR | PK_SRC_IFINDEX) && s.ifindex == 2, "link-local peer");
 
     r.has_dst = 0;
-    pk_reply_source(&r, &s);
+    pk_reply_source(&r, NULL, NULL, &s);
     CHECK(s.has == 0, "no packet info: no control message");
 }
 

@@ -38,7 +38,7 @@ static void check_v6(const pk_request *q, const pk_sendsrc *s)
         want_ifx = q->ifindex != 0;
     } else {
         if (memcmp(s->addr, q->dst, 16)) abort();
-        want_ifx = (q->peer_linklocal || pk_ip6_is_linklocal(q->dst)) && q->ifindex;
+        want_ifx = ((q->peer_family == AF_INET6 && pk_ip6_is_linklocal(q->peer)) || pk_ip6_is_linklocal(q->dst)) && q->ifindex;
     }
     if (!!(s->has & PK_SRC_IFINDEX) != want_ifx) abort();
 }
@@ -56,12 +56,12 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     q.family = data[0] & 1 ? AF_INET6 : AF_INET;
     q.has_dst = (data[0] & 2) != 0;
     q.has_spec_dst = (data[0] & 4) != 0;
-    q.peer_linklocal = (data[0] & 8) != 0;
+    if (data[0] & 8) { q.peer_family = AF_INET6; q.peer[0] = 0xfe; q.peer[1] = 0x80; }
     memcpy(q.dst, data + 1, 16);
     memcpy(q.spec_dst, data + 17, 4);
     memcpy(&q.ifindex, data + 21, 4);
     memset(&s, 0xa5, sizeof s);
-    pk_reply_source(&q, &s);
+    pk_reply_source(&q, NULL, NULL, &s);
     if (!q.has_dst) {
         if (s.has) abort();
         return 0;

@@ -257,11 +257,11 @@ static void test_reply_rules(void)
     req.has_dst = 1;
     memcpy(req.dst, "\xc0\x00\x02\x01", 4);
     req.ifindex = 3;
-    pk_reply_source(&req, &src);
+    pk_reply_source(&req, NULL, NULL, &src);
     CHECK(src.has == PK_SRC_ADDR && memcmp(src.addr, "\xc0\x00\x02\x01", 4) == 0,
           "unicast: source is the address, no ifindex (has %u)", src.has);
     memcpy(req.dst, "\xff\xff\xff\xff", 4);
-    pk_reply_source(&req, &src);
+    pk_reply_source(&req, NULL, NULL, &src);
     CHECK(src.has == PK_SRC_IFINDEX && src.ifindex == 3,
           "broadcast: ifindex only (has %u)", src.has);
 }
