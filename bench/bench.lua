@@ -34,19 +34,26 @@ local function server()
   return s, port
 end
 
--- The sender of every fill: one sendmany of K items per round.
+-- The sender of every fill: sendmany of K items per round, in lists of
+-- at most 1000 (sendmany takes up to 1024 items).
 local filler = assert(pktinfo.udp("inet"))
 filler:setoption("sndbuf", 32 * 1024 * 1024)
 local fill_lists = {}
 local function fill(port)
-  local list = fill_lists[port]
-  if not list then
-    list = {}
-    for i = 1, K do list[i] = { data = PAYLOAD, to = "127.0.0.1", port = port } end
-    fill_lists[port] = list
+  local lists = fill_lists[port]
+  if not lists then
+    lists = {}
+    for i = 1, K do
+      local l = lists[math.ceil(i / 1000)] or {}
+      lists[math.ceil(i / 1000)] = l
+      l[#l + 1] = { data = PAYLOAD, to = "127.0.0.1", port = port }
+    end
+    fill_lists[port] = lists
   end
-  local n, err = filler:sendmany(list)
-  assert(n == K, err)
+  for _, list in ipairs(lists) do
+    local n, err = filler:sendmany(list)
+    assert(n == #list, err)
+  end
 end
 
 --- Receives what is queued on s without waiting; returns the count.

@@ -18,10 +18,10 @@ for mode in luasocket recv into many manyinto sendto reply sendmany; do
   total=$(callgrind_annotate "$out/$mode" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
   case $mode in
     luasocket) fn='' ;;
-    recv|into) fn='m_recv' ;;
+    recv|into) fn='pk_m_recv' ;;
     many|manyinto) fn='pk_m_recvmany' ;;
-    sendto) fn='m_sendto' ;;
-    reply) fn='m_reply' ;;
+    sendto) fn='pk_m_sendto' ;;
+    reply) fn='pk_m_reply' ;;
     sendmany) fn='pk_m_sendmany' ;;
   esac
   method=-

@@ -26,7 +26,7 @@ build = {
     ["pktinfo"] = "lua/pktinfo.lua",
     ["pktinfo.core"] = {
       sources = {
-        "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c", "src/lbatch.c",
+        "src/lpktinfo.c", "src/lsocket.c", "src/largs.c", "src/lrecv.c", "src/lsend.c",
         "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
         "src/pk_sockopt.c", "src/pk_sock_posix.c", "src/pk_batch.c",
       },
@@ -39,7 +39,7 @@ build = {
       modules = {
         ["pktinfo.core"] = {
           sources = {
-            "src/lpktinfo.c", "src/lsocket.c", "src/linfo.c", "src/lbatch.c",
+            "src/lpktinfo.c", "src/lsocket.c", "src/largs.c", "src/lrecv.c", "src/lsend.c",
             "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
             "src/pk_sockopt.c", "src/pk_sock_win.c", "src/pk_batch.c",
           },

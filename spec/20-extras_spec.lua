@@ -28,12 +28,13 @@ local RECEIVER = [[
     if not data then error("recv: " .. tostring(info)) end
     info.data = data
     out[i] = info
-    -- reply with the TTL and TOS the request asked for, or none (an info
-    -- table with recvttl/recvtos on holds the request's own, which reply()
-    -- would send back)
+    -- reply with the TTL and TOS the request asked for (reply's out
+    -- argument), or none: the info table holds the request's own ttl and
+    -- tos (recvttl/recvtos are on), which reply() must never send back
     local want_ttl, want_tos = data:match("^reply ttl=(%d+) tos=(%d+)")
-    if data:match("^reply") then
-      info.ttl, info.tos = tonumber(want_ttl), tonumber(want_tos)
+    if want_ttl then
+      assert(s:reply("re:" .. data, info, { ttl = tonumber(want_ttl), tos = tonumber(want_tos) }))
+    elseif data:match("^reply") then
       assert(s:reply("re:" .. data, info))
     end
   end
@@ -165,14 +166,15 @@ describe("ttl, tos, ecn, time and dropped (network namespaces)", function()
 
   for _, c in ipairs { { "inet", "192.0.2.1" }, { "inet6", "2001:db8:1::1" }, { "inet6", "192.0.2.1" } } do
     local kind, dst = c[1], c[2]
-    it("sends a reply with the ttl and tos set in the info table, on " .. kind .. " to " .. dst, function()
+    it("sends a reply with reply's out ttl and tos, never the request's, on " .. kind .. " to " .. dst, function()
       need_rig()
       local family = dst:find(":") and "inet6" or "inet"
       local _, replies = exchange(kind, family, {
         { data = "reply ttl=200 tos=32", to = dst, src = { ttl = 9, tos = 0xb8 } },
         { data = "reply ttl=3 tos=1", to = dst },
-        -- the receiver clears ttl and tos: the request's are not echoed
-        { data = "reply plain", to = dst, src = { ttl = 5, tos = 0x04 } },
+        -- the request's ttl 5 and tos 0x07 (ECN CE) are in the receiver's
+        -- info table: reply() must send the defaults, not echo them
+        { data = "reply plain", to = dst, src = { ttl = 5, tos = 0x07 } },
       })
       assert.equal(3, #replies)
       assert.equal("re:reply ttl=200 tos=32", replies[1].data)

@@ -229,7 +229,7 @@ describe("multicast with the arrival interface (network namespaces)", function()
     end)
   end
 
-  it("refuses what is not a group, and raises on an unknown interface", function()
+  it("refuses what is not a group and an interface that does not exist", function()
     need_rig()
     local res = r:run("h", [[
       local s4 = assert(pktinfo.udp("inet"))
@@ -237,7 +237,7 @@ describe("multicast with the arrival interface (network namespaces)", function()
       local out = {}
       out.unicast4 = select(3, s4:join("192.0.2.1"))
       out.unicast6 = select(3, s6:join("2001:db8:1::1", "eth1"))
-      out.badif = select(2, pcall(s4.join, s4, "224.1.2.3", "no-such-if"))
+      out.badif = select(3, s4:join("224.1.2.3", "no-such-if"))
       out.v6on4 = select(2, pcall(s4.join, s4, "ff12::1"))
       out.noname = select(2, pcall(s4.join, s4, "mdns.local"))
       -- no interface: the kernel takes the one its route to the group
@@ -250,7 +250,7 @@ describe("multicast with the arrival interface (network namespaces)", function()
     ]])
     assert.equal("EINVAL", res.unicast4)
     assert.equal("EINVAL", res.unicast6)
-    assert.matches("unknown interface 'no%-such%-if'", res.badif)
+    assert.equal("ENODEV", res.badif)
     assert.matches("IPv6 address on an inet socket", res.v6on4)
     assert.matches("not a numeric IP address", res.noname)
     assert.equal("ENODEV", res.default_if)

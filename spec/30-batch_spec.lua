@@ -251,18 +251,22 @@ describe("sendmany", function()
     s:close(); c:close()
   end)
 
-  it("stops at the first item the system refuses: count, message, errname", function()
+  it("sends past an item the system refuses: count, message, errname, failed", function()
     local s, port = net.server("inet")
     local c = assert(pktinfo.udp())
     local good = { data = "ok", to = "127.0.0.1", port = port }
     local bad = { data = "bad", to = "127.0.0.1", port = port, addr = "192.0.2.99" }
-    local n, err, name = c:sendmany { good, good, bad, good }
-    assert.equal(2, n); assert.is_string(err); assert.is_string(name)
-    assert.is_not_equal("EUNKNOWN", name)
+    local n, err, name, failed = c:sendmany { good, good, bad, good }
+    assert.equal(3, n); assert.is_string(err); assert.equal("ENETUNREACH", name)
+    assert.same({ 3 }, failed)
     local list = assert(s:recvmany(8))
-    assert.equal(2, #list)                  -- nothing after the failure went out
-    local none, err2, name2 = c:sendmany { bad, good }
-    assert.is_nil(none); assert.is_string(err2); assert.equal(name, name2)
+    assert.equal(3, #list)                  -- the item after the refused one went out
+    n, err, name, failed = c:sendmany { bad, good, bad }
+    assert.equal(1, n); assert.equal("ENETUNREACH", name); assert.same({ 1, 3 }, failed)
+    local none, err2, name2, failed2 = c:sendmany { bad }
+    assert.is_nil(none); assert.is_string(err2); assert.equal("ENETUNREACH", name2)
+    assert.same({ 1 }, failed2)
+    assert.equal(1, #assert(s:recvmany(8)))
     s:settimeout(0)
     assert.is_nil((s:recvmany(8)))
     s:close(); c:close()

@@ -25,6 +25,58 @@ static inline void pk_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
 #define pk_rawlen(L, i) lua_rawlen(L, i)
 #endif
 
+/* Per-socket Lua values (the wrapped object, the receive buffer), kept
+ * with the socket userdata: user values 1..PK_NUV on 5.4, the slots of a
+ * table set as its user value (5.2, 5.3) or environment (5.1, LuaJIT)
+ * before. None of these run a finalizer or a metamethod. */
+#define PK_NUV 2
+#if LUA_VERSION_NUM >= 504
+/* A new userdata of size bytes with room for the per-socket values. */
+static inline void *pk_newuserdata(lua_State *L, size_t size)
+{
+    return lua_newuserdatauv(L, size, PK_NUV);
+}
+/* Pushes value n of the userdata at ud (absolute index); returns its type. */
+static inline int pk_getuv(lua_State *L, int ud, int n)
+{
+    return lua_getiuservalue(L, ud, n);
+}
+/* Pops a value into slot n of the userdata at ud (absolute index). */
+static inline void pk_setuv(lua_State *L, int ud, int n)
+{
+    lua_setiuservalue(L, ud, n);
+}
+#else
+#if LUA_VERSION_NUM < 502
+#define pk_getuvtable(L, ud) lua_getfenv(L, ud)
+#define pk_setuvtable(L, ud) lua_setfenv(L, ud)
+#else
+#define pk_getuvtable(L, ud) lua_getuservalue(L, ud)
+#define pk_setuvtable(L, ud) lua_setuservalue(L, ud)
+#endif
+static inline void *pk_newuserdata(lua_State *L, size_t size)
+{
+    void *p = lua_newuserdata(L, size);
+    lua_createtable(L, PK_NUV, 0);   /* sized: setting a slot never allocates */
+    pk_setuvtable(L, -2);
+    return p;
+}
+static inline int pk_getuv(lua_State *L, int ud, int n)
+{
+    pk_getuvtable(L, ud);
+    lua_rawgeti(L, -1, n);
+    lua_remove(L, -2);
+    return lua_type(L, -1);
+}
+static inline void pk_setuv(lua_State *L, int ud, int n)
+{
+    pk_getuvtable(L, ud);
+    lua_insert(L, -2);
+    lua_rawseti(L, -2, n);
+    lua_pop(L, 1);
+}
+#endif
+
 /* Raises "bad argument #arg (NAME expected, got TYPE)". */
 static inline int pk_typeerror(lua_State *L, int arg, const char *tname)
 {

@@ -37,37 +37,44 @@ static void check_opts(lua_State *L, int arg)
     }
 }
 
+/* Applies one option of opts (the value on top) to s; returns 0 or an
+ * OS error. An option set to false (or 0) is never an error: it is off,
+ * or means nothing for this socket (v6only on an inet socket). */
+static int apply_opt(lua_State *L, int arg, pk_sock *s, const char *name)
+{
+    const pk_option *o;
+    int value = lua_toboolean(L, -1), err;
+    if (strcmp(name, "pktinfo") == 0)
+        return value ? pk_sock_set_pktinfo(s, 1) : 0;
+    if (strcmp(name, "timeout") == 0) {
+        lua_Number t = lua_tonumber(L, -1);
+        if (lua_type(L, -1) != LUA_TNUMBER || t != t)   /* NaN, as settimeout */
+            luaL_argerror(L, arg, "opts.timeout: number expected");
+        s->timeout = t < 0 ? -1 : t;
+        return 0;
+    }
+    if (!(o = pk_option_find(name))) return 0;   /* reuseport where absent */
+    if (o->kind == PK_OPTK_INT) {
+        int isint;
+        lua_Integer v = pk_tointegerx(L, -1, &isint);
+        if (lua_type(L, -1) != LUA_TNUMBER || !isint || v < 0 || v > 0x7fffffff)
+            luaL_argerror(L, arg, lua_pushfstring(L,
+                          "opts.%s: integer 0..2147483647 expected", name));
+        value = (int)v;
+    }
+    err = pk_sock_setopt(s, o, value);
+    return value ? err : 0;
+}
+
 /* Applies the socket options of opts (arg); returns 0 or an OS error. */
 static int apply_opts(lua_State *L, int arg, pk_sock *s)
 {
     int i, err = 0;
     if (lua_isnoneornil(L, arg)) return 0;
     for (i = 0; opt_names[i] && !err; i++) {
-        const char *name = opt_names[i];
-        lua_getfield(L, arg, name);
-        if (lua_isnil(L, -1) || strcmp(name, "own") == 0) {
-            /* absent, or read by wrap */
-        } else if (strcmp(name, "pktinfo") == 0) {
-            err = lua_toboolean(L, -1) ? pk_sock_set_pktinfo(s, 1) : 0;
-        } else if (strcmp(name, "timeout") == 0) {
-            lua_Number t = lua_tonumber(L, -1);
-            if (lua_type(L, -1) != LUA_TNUMBER || t != t)   /* NaN, as settimeout */
-                luaL_argerror(L, arg, "opts.timeout: number expected");
-            s->timeout = t < 0 ? -1 : t;
-        } else {
-            const pk_option *o = pk_option_find(name);
-            int value = lua_toboolean(L, -1);
-            if (!o) { lua_pop(L, 1); continue; }   /* reuseport where absent */
-            if (o->kind == PK_OPTK_INT) {
-                int isint;
-                lua_Integer v = pk_tointegerx(L, -1, &isint);
-                if (lua_type(L, -1) != LUA_TNUMBER || !isint || v <= 0 || v > 0x7fffffff)
-                    luaL_argerror(L, arg, lua_pushfstring(L,
-                                  "opts.%s: positive integer expected", name));
-                value = (int)v;
-            }
-            err = pk_sock_setopt(s, o, value);
-        }
+        lua_getfield(L, arg, opt_names[i]);
+        if (!lua_isnil(L, -1) && strcmp(opt_names[i], "own") != 0)
+            err = apply_opt(L, arg, s, opt_names[i]);
         lua_pop(L, 1);
     }
     return err;
@@ -77,7 +84,7 @@ static int apply_opts(lua_State *L, int arg, pk_sock *s)
  * __gc is safe on every later failure. */
 static pk_sock *new_userdata(lua_State *L)
 {
-    pk_sock *s = (pk_sock *)lua_newuserdata(L, sizeof *s);
+    pk_sock *s = (pk_sock *)pk_newuserdata(L, sizeof *s);
     memset(s, 0, sizeof *s);
     s->fd = PK_NO_SOCKET;
     s->timeout = -1;
@@ -139,14 +146,16 @@ static int f_raw(lua_State *L)
     return open_socket(L, family, SOCK_RAW, protocol, 3);
 }
 
-/* pktinfo.wrap(fd_or_object [, opts]): adopts a descriptor, borrowed
- * unless opts.own. */
+/* pktinfo.wrap(fd_or_object [, opts]): adopts a descriptor (on POSIX a
+ * duplicate of it, unless opts.own), keeping a wrapped object alive as
+ * long as the socket. A failure never closes the caller's descriptor. */
 static int f_wrap(lua_State *L)
 {
     lua_Integer fd;
     pk_sock *s;
-    int err, own = 0;
-    if (lua_type(L, 1) != LUA_TNUMBER) {
+    int err, own = 0, object = lua_type(L, 1) != LUA_TNUMBER;
+    lua_settop(L, 2);
+    if (object) {
         if (lua_type(L, 1) != LUA_TTABLE && lua_type(L, 1) != LUA_TUSERDATA)
             return pk_typeerror(L, 1, "descriptor or object with getfd");
         lua_getfield(L, 1, "getfd");
@@ -156,10 +165,10 @@ static int f_wrap(lua_State *L)
         lua_call(L, 1, 1);
         if (lua_type(L, -1) != LUA_TNUMBER)
             return luaL_argerror(L, 1, "getfd did not return a number");
-        lua_replace(L, 1);
+        lua_insert(L, 1);                 /* fd object opts */
+        lua_insert(L, 2);                 /* fd opts object */
     }
     fd = pk_checkinteger(L, 1);
-    lua_settop(L, 2);
     check_opts(L, 2);
     if (!lua_isnoneornil(L, 2)) {
         lua_getfield(L, 2, "own");
@@ -174,8 +183,13 @@ static int f_wrap(lua_State *L)
         return 3;
     }
     s = new_userdata(L);
+    if (object) {
+        lua_pushvalue(L, 3);
+        pk_setuv(L, lua_gettop(L) - 1, PK_SLOT_OBJECT);
+    }
     if ((err = pk_sock_adopt(s, (pk_socket_t)fd, own))) return pk_push_error(L, err);
     if ((err = apply_opts(L, 2, s))) {
+        if (own) s->owned = 0;            /* the caller's: leave it open */
         pk_sock_close(s);
         return pk_push_error(L, err);
     }
@@ -219,10 +233,10 @@ static const luaL_Reg functions[] = {
     {NULL, NULL}
 };
 
-/* The pre-made strings, in PK_K_* order. */
+/* The key strings, in PK_K_* order. */
 static const char *const key_names[] = {
     "from", "port", "family", "addr", "ifindex", "spec_dst", "truncated",
-    "ctruncated", "ttl", "tos", "ecn", "time", "dropped", "data", "to",
+    "ctruncated", "ttl", "tos", "ecn", "time", "dropped", "data",
     "inet", "inet6"
 };
 
@@ -234,11 +248,13 @@ PK_EXPORT int luaopen_pktinfo_core(lua_State *L)
     if (err) return luaL_error(L, "pktinfo: socket layer failed to start (%d)", err);
     lua_newtable(L);                                  /* module */
     luaL_newmetatable(L, "pktinfo.socket");           /* module mt */
-    lua_createtable(L, PK_K_COUNT_ - 1, 0);           /* module mt keys */
+    lua_createtable(L, PK_K_WRITTEN, 0);              /* module mt keys */
     for (i = 1; i < PK_K_COUNT_; i++) {
         lua_pushstring(L, key_names[i - 1]);
         lua_rawseti(L, -2, i);
     }
+    lua_pushinteger(L, 0);
+    lua_rawseti(L, -2, PK_K_WRITTEN);
     pk_open_methods(L);
     pk_setfuncs(L, functions, 2);                     /* module */
     lua_pushliteral(L, PK_VERSION);

@@ -1,20 +1,29 @@
-/* The socket methods: thin Lua wrappers over pk_sock_*. */
+/* The socket methods other than those that move datagrams (lrecv.c,
+ * lsend.c): thin Lua wrappers over pk_sock_*, and the method table. */
 #include "lbinding.h"
 #include "pk_addr.h"
 
 #include <string.h>
 
 
-/* self, checked by comparing its metatable with the module's (no registry
- * lookup on the hot path). */
+/* The socket at index 1, or NULL: a full userdata of its size with the
+ * module's metatable (compared with the upvalue: no registry lookup). */
+static pk_sock *to_sock(lua_State *L)
+{
+    pk_sock *s;
+    if (lua_type(L, 1) != LUA_TUSERDATA || pk_rawlen(L, 1) != sizeof *s
+        || !lua_getmetatable(L, 1))
+        return NULL;
+    s = lua_rawequal(L, -1, PK_UV_META) ? (pk_sock *)lua_touserdata(L, 1) : NULL;
+    lua_pop(L, 1);
+    return s;
+}
+
+/* self, or a raised error. */
 pk_sock *pk_check_sock(lua_State *L)
 {
-    pk_sock *s = (pk_sock *)lua_touserdata(L, 1);
-    if (!s || !lua_getmetatable(L, 1) || !lua_rawequal(L, -1, PK_UV_META)) {
-        pk_typeerror(L, 1, "pktinfo socket");
-        return NULL;
-    }
-    lua_pop(L, 1);
+    pk_sock *s = to_sock(L);
+    if (!s) pk_typeerror(L, 1, "pktinfo socket");
     return s;
 }
 
@@ -55,9 +64,11 @@ static int m_bind(lua_State *L)
 {
     pk_target t;
     uint16_t port;
+    int err;
     CHECK_OPEN(L, s);
-    pk_check_target(L, 2, s, 1, &t);
+    err = pk_check_target(L, 2, s, PK_T_WILDCARD, &t);
     port = pk_check_port(L, 3);
+    if (err) return pk_push_error(L, err);
     t.sa.v4.sin_port = htons(port);   /* same offset in sockaddr_in6 */
     return push_result(L, pk_sock_bind(s, &t.sa));
 }
@@ -91,82 +102,6 @@ static int m_getpktinfo(lua_State *L)
     return 1;
 }
 
-/* sock:recv([size [, into]]) -> data, info */
-static int m_recv(lua_State *L)
-{
-    pk_datagram d;
-    lua_Integer size;
-    int err, into;
-    CHECK_OPEN(L, s);
-    size = lua_isnoneornil(L, 2) ? 65535 : pk_checkinteger(L, 2);
-    luaL_argcheck(L, size >= 0 && size <= PK_MAX_RECV, 2,
-                  "size out of range 0..1048576");
-    into = !lua_isnoneornil(L, 3);
-    if (into) luaL_checktype(L, 3, LUA_TTABLE);
-    if ((err = pk_sock_reserve(s, (size_t)size))) return pk_push_error(L, err);
-    d.data = s->buf;
-    d.cap = (size_t)size;
-    if ((err = pk_sock_recv(s, &d))) return pk_push_error(L, err);
-    lua_pushlstring(L, (const char *)d.data, d.len);
-    if (into) lua_pushvalue(L, 3);
-    else lua_createtable(L, 0, 8);
-    pk_push_info(L, lua_gettop(L), &d, into);
-    return 2;
-}
-
-/* Sends data to `to` from the source table at src_idx (0: none). */
-static int send_from(lua_State *L, pk_sock *s, const char *data, size_t len,
-                     pk_target *to, int src_idx)
-{
-    pk_cmsgbuf control;
-    long clen = 0;
-    size_t sent;
-    int err;
-    if (src_idx) {
-        pk_sendsrc src;
-        pk_read_source(L, src_idx, src_idx, to->ip_family, &src);
-        clen = pk_cmsg_encode(&control, sizeof control, to->ip_family, &src);
-        if (clen < 0) luaL_argerror(L, src_idx, "source does not fit the destination");
-    }
-    if ((err = pk_sock_send(s, data, len, &to->sa, &control, (size_t)clen, &sent)))
-        return pk_push_error(L, err);
-    lua_pushinteger(L, (lua_Integer)sent);
-    return 1;
-}
-
-/* sock:sendto(data, addr, port [, src]) -> bytes */
-static int m_sendto(lua_State *L)
-{
-    pk_target to;
-    size_t len;
-    const char *data;
-    uint16_t port;
-    CHECK_OPEN(L, s);
-    data = luaL_checklstring(L, 2, &len);
-    pk_check_target(L, 3, s, 0, &to);
-    port = pk_check_port(L, 4);
-    to.sa.v4.sin_port = htons(port);
-    if (!lua_isnoneornil(L, 5)) luaL_checktype(L, 5, LUA_TTABLE);
-    return send_from(L, s, data, len, &to, lua_isnoneornil(L, 5) ? 0 : 5);
-}
-
-/* sock:reply(data, info) -> bytes: sendto(data, info.from, info.port, info) */
-static int m_reply(lua_State *L)
-{
-    pk_target to;
-    size_t len;
-    const char *data;
-    CHECK_OPEN(L, s);
-    data = luaL_checklstring(L, 2, &len);
-    luaL_checktype(L, 3, LUA_TTABLE);
-    if (pk_get_field(L, 3, PK_K_FROM) != LUA_TSTRING)
-        luaL_argerror(L, 3, "info.from: address text expected");
-    pk_check_field_target(L, lua_gettop(L), 3, "info.from", s, &to);
-    lua_pop(L, 1);
-    to.sa.v4.sin_port = htons(pk_field_port(L, 3, 3, "info.port"));
-    return send_from(L, s, data, len, &to, 3);
-}
-
 /* The option named at arg, or a raised error. */
 static const pk_option *check_option(lua_State *L, int arg)
 {
@@ -180,20 +115,27 @@ static const pk_option *check_option(lua_State *L, int arg)
 static int m_setoption(lua_State *L)
 {
     const pk_option *o;
-    int value;
+    int value, err;
     CHECK_OPEN(L, s);
     o = check_option(L, 2);
     luaL_checkany(L, 3);
     if (o->kind == PK_OPTK_BOOL) {
         value = lua_toboolean(L, 3);
     } else if (o->kind == PK_OPTK_IFACE) {
-        value = (int)pk_check_iface(L, 3);
+        uint32_t ifindex = 0;
+        if ((err = pk_check_iface(L, 3, &ifindex))) return pk_push_error(L, err);
+        value = (int)ifindex;
     } else {
         lua_Integer v = pk_checkinteger(L, 3);
         luaL_argcheck(L, v >= 0 && v <= 0x7fffffff, 3, "value out of range");
         value = (int)v;
     }
-    return push_result(L, pk_sock_setopt(s, o, value));
+    if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);   /* a finalizer, while a
+                                                             * number became a name */
+    err = pk_sock_setopt(s, o, value);
+    /* turning an option off is never an error (v6only = false on an inet
+     * socket, say): it is off, or means nothing there */
+    return push_result(L, value ? err : 0);
 }
 
 /* sock:getoption(name) -> value as the kernel reports it */
@@ -221,17 +163,20 @@ static int membership(lua_State *L, int join)
 {
     pk_target g, src;
     uint32_t ifindex;
-    int ssm = !lua_isnoneornil(L, 4);
+    int ssm = !lua_isnoneornil(L, 4), err, e2;
     CHECK_OPEN(L, s);
-    pk_check_target(L, 2, s, 0, &g);
-    ifindex = lua_isnoneornil(L, 3) ? 0 : pk_check_iface(L, 3);
+    err = pk_check_target(L, 2, s, 0, &g);
+    ifindex = 0;
+    if (!lua_isnoneornil(L, 3) && (e2 = pk_check_iface(L, 3, &ifindex)) && !err) err = e2;
     pk_addr_unmap(&g.sa);
     if (ssm) {
-        pk_check_target(L, 4, s, 0, &src);
+        e2 = pk_check_target(L, 4, s, 0, &src);
         pk_addr_unmap(&src.sa);
-        if (src.ip_family != g.ip_family)
+        if (!e2 && src.ip_family != g.ip_family)
             luaL_argerror(L, 4, "source and group are of different IP versions");
+        if (!err) err = e2;
     }
+    if (err) return pk_push_error(L, err);
     return push_result(L, pk_sock_membership(s, join, &g.sa, ifindex,
                                              ssm ? &src.sa : NULL));
 }
@@ -255,6 +200,7 @@ static int m_settimeout(lua_State *L)
     lua_Number t = luaL_optnumber(L, 2, -1);
     luaL_argcheck(L, t == t, 2, "timeout is NaN");
     s->timeout = t < 0 ? -1 : t;
+    s->poll_deadline = 0;
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -275,12 +221,21 @@ static int m_events(lua_State *L)
     return 1;
 }
 
-/* sock:timeout() -> seconds or nil (cqueues polling protocol) */
+/* sock:timeout() -> seconds or nil (cqueues polling protocol). An event
+ * loop asks this when it starts waiting for the socket, so the clock
+ * starts here: the next recv/recvmany waits no later than this deadline,
+ * and returns at once when the loop woke because the time ran out (README,
+ * "Event loops"). nil (wait for readability alone) for a blocking socket
+ * and for settimeout(0), where a 0 would make the loop spin. */
 static int m_timeout(lua_State *L)
 {
     pk_sock *s = pk_check_sock(L);
-    if (s->timeout < 0) lua_pushnil(L);
-    else lua_pushnumber(L, s->timeout);
+    if (s->timeout <= 0) {
+        lua_pushnil(L);
+        return 1;
+    }
+    s->poll_deadline = pk_now() + s->timeout;
+    lua_pushnumber(L, s->timeout);
     return 1;
 }
 
@@ -292,13 +247,19 @@ static int m_dirty(lua_State *L)
     return 1;
 }
 
-/* close, __gc and __close: closes an owned descriptor; safe twice, never
- * raises, returns true. */
+/* close, __gc and __close: closes an owned descriptor and lets go of the
+ * receive buffer and a wrapped object; safe twice, never raises, returns
+ * true. */
 static int m_close(lua_State *L)
 {
-    pk_sock *s = (pk_sock *)lua_touserdata(L, 1);
-    if (s && lua_getmetatable(L, 1) && lua_rawequal(L, -1, PK_UV_META))
+    pk_sock *s = to_sock(L);
+    if (s && s->fd != PK_NO_SOCKET) {
         pk_sock_close(s);
+        lua_pushnil(L);
+        pk_setuv(L, 1, PK_SLOT_RECVBUF);
+        lua_pushnil(L);
+        pk_setuv(L, 1, PK_SLOT_OBJECT);
+    }
     lua_pushboolean(L, 1);
     return 1;
 }
@@ -320,20 +281,13 @@ static int m_tostring(lua_State *L)
 static const luaL_Reg methods[] = {
     {"bind", m_bind}, {"getsockname", m_getsockname},
     {"setpktinfo", m_setpktinfo}, {"getpktinfo", m_getpktinfo},
+    {"recv", pk_m_recv}, {"recvmany", pk_m_recvmany},
+    {"sendto", pk_m_sendto}, {"reply", pk_m_reply}, {"sendmany", pk_m_sendmany},
     {"setoption", m_setoption}, {"getoption", m_getoption},
     {"join", m_join}, {"leave", m_leave},
     {"settimeout", m_settimeout}, {"getfd", m_getfd},
     {"pollfd", m_getfd}, {"events", m_events}, {"timeout", m_timeout},
     {"dirty", m_dirty}, {"close", m_close},
-    {NULL, NULL}
-};
-
-/* The methods that read or fill tables, on the per-datagram path:
- * registered with every key string as an upvalue too (PK_UV_KEY), which
- * lua_pushvalue reads for a fraction of a lua_rawgeti from the keys table. */
-static const luaL_Reg hot_methods[] = {
-    {"recv", m_recv}, {"recvmany", pk_m_recvmany}, {"sendto", m_sendto},
-    {"reply", m_reply}, {"sendmany", pk_m_sendmany},
     {NULL, NULL}
 };
 
@@ -350,7 +304,6 @@ static const luaL_Reg metamethods[] = {
  * as upvalues. Leaves the stack as it found it. */
 int pk_open_methods(lua_State *L)
 {
-    int i, k;
     lua_pushvalue(L, -2);                     /* mt keys mt */
     lua_pushvalue(L, -3);
     lua_pushvalue(L, -3);
@@ -359,13 +312,6 @@ int pk_open_methods(lua_State *L)
     lua_pushvalue(L, -4);
     lua_pushvalue(L, -4);
     pk_setfuncs(L, methods, 2);
-    for (i = 0; hot_methods[i].name; i++) {   /* again, with the keys */
-        lua_pushvalue(L, -4);
-        lua_pushvalue(L, -4);                 /* ... methods mt keys */
-        for (k = 1; k < PK_K_COUNT_; k++) lua_rawgeti(L, -k, k);
-        lua_pushcclosure(L, hot_methods[i].func, 2 + PK_K_COUNT_ - 1);
-        lua_setfield(L, -2, hot_methods[i].name);
-    }
     lua_setfield(L, -2, "__index");
     lua_pushliteral(L, "pktinfo.socket");
     lua_setfield(L, -2, "__name");

@@ -210,3 +210,26 @@ void pk_addr_map(pk_sockaddr *a)
     memset(a, 0, sizeof *a);
     a->v6 = v6;
 }
+
+/* Writes the text of a socket address's IP to out (PK_ADDRSTRLEN bytes):
+ * a v4-mapped IPv6 one as IPv4, a scoped IPv6 one with "%scope". Returns
+ * its IP family (AF_UNSPEC and "" for any other); *len gets the length. */
+int pk_addr_text(const pk_sockaddr *a, char *out, size_t *len)
+{
+    if (a->sa.sa_family == AF_INET) {
+        *len = pk_format_ip4((const unsigned char *)&a->v4.sin_addr, out);
+        return AF_INET;
+    }
+    if (a->sa.sa_family == AF_INET6) {
+        const unsigned char *b = a->v6.sin6_addr.s6_addr;
+        if (pk_ip6_is_v4mapped(b)) {
+            *len = pk_format_ip4(b + 12, out);
+            return AF_INET;
+        }
+        *len = pk_format_scoped(b, a->v6.sin6_scope_id, out);
+        return AF_INET6;
+    }
+    out[0] = '\0';
+    *len = 0;
+    return AF_UNSPEC;
+}

@@ -16,6 +16,7 @@ size_t pk_format_ip6(const unsigned char a[16], char *out);
 size_t pk_format_scoped(const unsigned char a[16], uint32_t scope, char *out);
 int pk_addr_unmap(pk_sockaddr *a);
 void pk_addr_map(pk_sockaddr *a);
+int pk_addr_text(const pk_sockaddr *a, char *out, size_t *len);
 int pk_ip6_is_v4mapped(const unsigned char a[16]);
 int pk_ip6_is_linklocal(const unsigned char a[16]);
 int pk_ip6_is_multicast(const unsigned char a[16]);

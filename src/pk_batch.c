@@ -101,34 +101,38 @@ static void prepare_send(struct mmsghdr *h, struct iovec *iov,
     h->msg_hdr.msg_controllen = o->controllen;
 }
 
-/* Sends m[0..n-1] in order, waiting per the socket's timeout (one deadline
- * for the whole call) while the send buffer is full. Returns 0 with
- * *sent == n, or the error that stopped message *sent (the ones before it
- * were sent). sendmmsg drops the error of a partial chunk, so the rest is
- * sent again from the failing message to learn it. */
-int pk_sock_sendmany(pk_sock *s, const pk_outmsg *m, size_t n, size_t *sent)
+/* Sends m[0..n-1] in order, setting each m[i].err: 0 sent, an error
+ * number when the kernel refused that datagram (the rest are still sent),
+ * -1 when not tried. Waits per the socket's timeout (one deadline for the
+ * whole call) while the send buffer is full; returns ETIMEDOUT (or the
+ * wait's error) if it stops there, else 0. sendmmsg reports an error only
+ * when its first message fails, so that error is that message's own. */
+int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n)
 {
     struct mmsghdr h[PK_BATCH_CHUNK];
     struct iovec iov[PK_BATCH_CHUNK];
     double deadline = 0;
-    size_t done = 0;
+    size_t i, done = 0;
 
-    *sent = 0;
+    for (i = 0; i < n; i++) m[i].err = -1;
     while (done < n) {
-        size_t i, k = n - done < PK_BATCH_CHUNK ? n - done : PK_BATCH_CHUNK;
-        int r;
+        size_t k = n - done < PK_BATCH_CHUNK ? n - done : PK_BATCH_CHUNK;
+        int r, err;
         for (i = 0; i < k; i++) prepare_send(&h[i], &iov[i], &m[done + i]);
         r = sendmmsg(s->fd, h, (unsigned)k, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (r < 0) {
-            int err = errno;
-            if (err == EINTR) continue;
-            if (err != EAGAIN && err != EWOULDBLOCK) { *sent = done; return err; }
-            if ((err = pk_sock_wait(s, 1, &deadline))) { *sent = done; return err; }
+        if (r > 0) {
+            for (i = 0; i < (size_t)r; i++) m[done + i].err = 0;
+            done += (size_t)r;
             continue;
         }
-        done += (size_t)r;
+        err = r == 0 ? EIO : errno;
+        if (err == EINTR) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) {
+            if ((err = pk_sock_wait(s, 1, &deadline))) return err;
+            continue;
+        }
+        m[done++].err = err;
     }
-    *sent = done;
     return 0;
 }
 
@@ -153,18 +157,18 @@ int pk_sock_recvmany(pk_sock *s, pk_datagram *d, size_t n, size_t *got)
 }
 
 /* As above, with one pk_sock_send per datagram. */
-int pk_sock_sendmany(pk_sock *s, const pk_outmsg *m, size_t n, size_t *sent)
+int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n)
 {
-    size_t done, bytes;
-    int err = 0;
-    for (done = 0; done < n; done++) {
-        err = pk_sock_send(s, m[done].data, m[done].len, &m[done].to,
-                           m[done].controllen ? &m[done].control : NULL,
-                           m[done].controllen, &bytes);
-        if (err) break;
+    size_t i, bytes;
+    for (i = 0; i < n; i++) m[i].err = -1;
+    for (i = 0; i < n; i++) {
+        int err = pk_sock_send(s, m[i].data, m[i].len, &m[i].to,
+                               m[i].controllen ? &m[i].control : NULL,
+                               m[i].controllen, &bytes);
+        if (err == ETIMEDOUT) return err;
+        m[i].err = err;
     }
-    *sent = done;
-    return err;
+    return 0;
 }
 
 #endif

@@ -18,8 +18,8 @@ typedef struct pk_sock {
     int protocol;
     int owned;                   /* close the descriptor on close/gc */
     double timeout;              /* < 0: block; 0: never wait; seconds */
-    unsigned char *buf;          /* receive buffer, grown on demand */
-    size_t bufcap;
+    double poll_deadline;        /* set by an event loop's timeout() call:
+                                  * the next receive waits no later (0: none) */
     int rxq_ovfl;                /* SO_RXQ_OVFL is on (see pk_sock_recv_defaults) */
 } pk_sock;
 
@@ -49,20 +49,6 @@ typedef struct pk_option {
     int level6, name6;           /* IPv6 level (-1: none) */
 } pk_option;
 
-/* Makes the receive buffer at least size bytes (at least 1). Returns 0 or
- * ENOMEM; the old buffer stays on failure. */
-static inline int pk_sock_reserve(pk_sock *s, size_t size)
-{
-    unsigned char *b;
-    if (size == 0) size = 1;
-    if (size <= s->bufcap) return 0;
-    b = (unsigned char *)realloc(s->buf, size);
-    if (!b) return ENOMEM;
-    s->buf = b;
-    s->bufcap = size;
-    return 0;
-}
-
 /* Fills in what a datagram's control messages leave unsaid: with
  * SO_RXQ_OVFL on, the kernel sends no counter before the first drop, so
  * the count is 0. Every receive path calls it after pk_cmsg_decode. */
@@ -80,7 +66,7 @@ int pk_protocol_number(const char *name);
 int pk_sys_init(void);
 double pk_now(void);
 int pk_sock_open(pk_sock *s, int family, int type, int protocol);
-int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned);
+int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int take);
 int pk_sock_close(pk_sock *s);
 int pk_sock_bind(pk_sock *s, const pk_sockaddr *a);
 int pk_sock_name(const pk_sock *s, pk_sockaddr *a);
@@ -114,11 +100,14 @@ const char *pk_errmsg(int err, char *buf, size_t cap);
 #define PK_BATCH_CHUNK 32            /* datagrams per system call */
 
 /* One datagram to send: payload, destination (in the socket's family) and
- * the control messages pk_cmsg_encode wrote. */
+ * the control messages pk_cmsg_encode wrote; err is what sending it gave
+ * (0 sent, an error number refused, -1 not tried). */
 typedef struct pk_outmsg {
     const void *data;
     size_t len;
     pk_sockaddr to;
+    int err;
+    int index;                   /* the caller's own number for it */
     size_t controllen;
     union {                      /* aligned as cmsghdr (its first member is */
         size_t len;              /* a size_t; cmsghdr itself cannot be */
@@ -128,6 +117,6 @@ typedef struct pk_outmsg {
 } pk_outmsg;
 
 int pk_sock_recvmany(pk_sock *s, pk_datagram *d, size_t n, size_t *got);
-int pk_sock_sendmany(pk_sock *s, const pk_outmsg *m, size_t n, size_t *sent);
+int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n);
 
 #endif

@@ -61,9 +61,12 @@ int pk_sock_open(pk_sock *s, int family, int type, int protocol)
 }
 
 /* Adopts an existing descriptor, reading its family, type and protocol
- * from the kernel. Its flags are left alone: the module passes
- * MSG_DONTWAIT instead of making a borrowed descriptor non-blocking. */
-int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned)
+ * from the kernel. With take, the socket owns fd itself; otherwise it owns
+ * a duplicate (close-on-exec), so that neither side's close can pull the
+ * socket from under the other or let a new socket reuse the number. Its
+ * flags are left alone: the module passes MSG_DONTWAIT instead of making a
+ * shared descriptor non-blocking. On failure nothing is closed. */
+int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int take)
 {
     pk_sockaddr a;
     socklen_t len = sizeof a;
@@ -88,24 +91,21 @@ int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned)
 #ifdef SO_RXQ_OVFL
     if (pk_sys_getint(fd, SOL_SOCKET, SO_RXQ_OVFL, &s->rxq_ovfl)) s->rxq_ovfl = 0;
 #endif
+    if (!take && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) return errno;
     s->fd = fd;
     s->family = a.sa.sa_family;
     s->type = type;
     s->protocol = protocol;
-    s->owned = owned;
+    s->owned = 1;
     return 0;
 }
 
-/* Closes the descriptor if owned and frees the receive buffer; safe to
- * call twice. */
+/* Closes the descriptor if owned; safe to call twice. */
 int pk_sock_close(pk_sock *s)
 {
     int err = 0;
     if (s->fd != PK_NO_SOCKET && s->owned && close(s->fd)) err = errno;
     s->fd = PK_NO_SOCKET;
-    free(s->buf);
-    s->buf = NULL;
-    s->bufcap = 0;
     return err == EINTR ? 0 : err;
 }
 
@@ -197,15 +197,20 @@ int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
 }
 
 /* Waits until the socket is readable (or writable), per its timeout.
- * *deadline is 0 on the first call of an operation and is set then, so a
- * retried wait keeps the time left. Returns 0 or ETIMEDOUT. */
+ * *deadline is 0 on the first call of an operation and is set then (no
+ * later than an event loop's poll deadline, for reading), so a retried
+ * wait keeps the time left. Returns 0 or ETIMEDOUT. */
 int pk_sock_wait(const pk_sock *s, int for_write, double *deadline)
 {
     struct pollfd p;
     p.fd = s->fd;
     p.events = for_write ? POLLOUT : POLLIN;
     if (s->timeout == 0) return ETIMEDOUT;
-    if (s->timeout > 0 && *deadline == 0) *deadline = pk_now() + s->timeout;
+    if (s->timeout > 0 && *deadline == 0) {
+        *deadline = pk_now() + s->timeout;
+        if (!for_write && s->poll_deadline > 0 && s->poll_deadline < *deadline)
+            *deadline = s->poll_deadline;
+    }
     for (;;) {
         int ms = -1, rc;
         if (s->timeout > 0) {

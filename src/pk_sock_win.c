@@ -171,8 +171,10 @@ int pk_sock_open(pk_sock *s, int family, int type, int protocol)
 
 /* Adopts an existing socket, reading family, type and protocol from
  * Winsock (SO_PROTOCOL_INFOW; a handle that is no socket gives ENOTSOCK).
- * Its blocking mode is left alone: waits happen before the call. */
-int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned)
+ * Without take it is borrowed, not duplicated (Winsock has no in-process
+ * dup): close leaves it open. Its blocking mode is left alone: waits
+ * happen before the call. On failure nothing is closed. */
+int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int take)
 {
     WSAPROTOCOL_INFOW pi;
     int len = sizeof pi;
@@ -184,19 +186,16 @@ int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int owned)
     s->family = pi.iAddressFamily;
     s->type = pi.iSocketType;
     s->protocol = pi.iProtocol;
-    s->owned = owned;
+    s->owned = take;
     return 0;
 }
 
-/* Closes the socket if owned and frees the receive buffer; safe twice. */
+/* Closes the socket if owned; safe twice. */
 int pk_sock_close(pk_sock *s)
 {
     int err = 0;
     if (s->fd != PK_NO_SOCKET && s->owned && closesocket(s->fd)) err = last_error();
     s->fd = PK_NO_SOCKET;
-    free(s->buf);
-    s->buf = NULL;
-    s->bufcap = 0;
     return err == EINTR ? 0 : err;
 }
 
@@ -302,12 +301,17 @@ int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
 }
 
 /* Waits until the socket is readable (or writable), per its timeout.
- * *deadline is 0 on the first call of an operation and is set then, so a
- * retried wait keeps the time left. Returns 0 or ETIMEDOUT. */
+ * *deadline is 0 on the first call of an operation and is set then (no
+ * later than an event loop's poll deadline, for reading), so a retried
+ * wait keeps the time left. Returns 0 or ETIMEDOUT. */
 int pk_sock_wait(const pk_sock *s, int for_write, double *deadline)
 {
     WSAPOLLFD p;
-    if (s->timeout > 0 && *deadline == 0) *deadline = pk_now() + s->timeout;
+    if (s->timeout > 0 && *deadline == 0) {
+        *deadline = pk_now() + s->timeout;
+        if (!for_write && s->poll_deadline > 0 && s->poll_deadline < *deadline)
+            *deadline = s->poll_deadline;
+    }
     for (;;) {
         int ms = -1, rc;
         if (s->timeout == 0) {
