@@ -15,7 +15,7 @@ assert(s:bind("127.0.0.1", 0))
 s:setoption("rcvbuf", 8 * 1024 * 1024)
 s:settimeout(1)
 local _, port = s:getsockname()
-local tx = assert(pktinfo.udp("inet"))
+local tx = assert(pktinfo.udp("inet", { pktinfo = true }))   -- its info tables have packet info
 assert(tx:bind("127.0.0.1", 0))
 tx:setoption("rcvbuf", 8 * 1024 * 1024)
 tx:settimeout(1)

@@ -16,48 +16,56 @@ int pk_field_error(lua_State *L, const pk_where *w, const char *field,
     return luaL_argerror(L, w->arg, field ? lua_pushfstring(L, "%s: %s", field, what) : what);
 }
 
-/* Parses the address text at stack index idx for socket s into *out.
- * Raises naming arg (and field) unless the text is a numeric address of a
- * family the socket takes. flags: PK_T_WILDCARD accepts "*" (the socket
- * family's any-address); PK_T_NOSCOPE ignores a scope that names no
- * interface (the caller knows the interface otherwise). Returns
- * 0, or ENODEV when the scope names an interface that does not exist
- * (now: an interface can go away at any time, which is not a caller's
- * mistake). */
+/* Parses the address text at stack index idx into *a (as written: IPv4
+ * or IPv6). Raises naming w and field unless it is a numeric address.
+ * With PK_T_NOSCOPE a scope that names no interface is dropped (the
+ * caller knows the interface otherwise). Returns 0, or ENODEV when the
+ * scope names an interface that does not exist (now: an interface can go
+ * away at any time, which is not a caller's mistake). */
+static int parse_text(lua_State *L, int idx, const pk_where *w,
+                      const char *field, int flags, pk_sockaddr *a)
+{
+    size_t len;
+    const char *text = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
+    int rc;
+    if (!text)
+        return pk_field_error(L, w, field, lua_pushfstring(L, "address text expected, got %s",
+                              luaL_typename(L, idx)));
+    rc = pk_addr_parse(text, len, a);
+    if (rc == PK_PARSE_NOSCOPE && (flags & PK_T_NOSCOPE))
+        rc = pk_addr_parse(text, (size_t)((const char *)memchr(text, '%', len) - text), a);
+    if (rc == PK_PARSE_NOSCOPE) return ENODEV;
+    if (rc != PK_PARSE_OK)
+        return pk_field_error(L, w, field, lua_pushfstring(L,
+                              "not a numeric IP address: '%s'", text));
+    return 0;
+}
+
+/* Parses the address text at stack index idx for socket s into *out (see
+ * parse_text): raises unless it is of a family the socket takes; IPv4
+ * text is mapped for an inet6 socket. PK_T_WILDCARD accepts "*", the
+ * socket family's any-address. Returns 0 or ENODEV. */
 int pk_parse_target(lua_State *L, int idx, const pk_where *w,
                     const char *field, const pk_sock *s, int flags,
                     pk_target *out)
 {
-    size_t len;
-    const char *text = lua_type(L, idx) == LUA_TSTRING ? lua_tolstring(L, idx, &len) : NULL;
-    const char *pct;
-    int rc;
-    if (!text)
-        return pk_field_error(L, w, field, lua_pushfstring(L, "address text expected, got %s",
-                           luaL_typename(L, idx)));
-    if ((flags & PK_T_WILDCARD) && len == 1 && text[0] == '*') {
+    size_t len = 0;
+    int err;
+    if ((flags & PK_T_WILDCARD) && lua_type(L, idx) == LUA_TSTRING
+        && *lua_tolstring(L, idx, &len) == '*' && len == 1) {
         memset(out, 0, sizeof *out);
         out->sa.sa.sa_family = (sa_family_t)s->family;
         out->ip_family = s->family;
         return 0;
     }
-    rc = pk_addr_parse(text, len, &out->sa);
-    if (rc == PK_PARSE_NOSCOPE && (flags & PK_T_NOSCOPE)) {
-        pct = (const char *)memchr(text, '%', len);   /* there: it is NOSCOPE */
-        rc = pk_addr_parse(text, (size_t)(pct - text), &out->sa);
-    }
-    if (rc == PK_PARSE_NOSCOPE && s->family == AF_INET6) return ENODEV;
-    if (rc == PK_PARSE_NOSCOPE) rc = PK_PARSE_OK;   /* IPv6: refused below */
-    if (rc != PK_PARSE_OK)
-        return pk_field_error(L, w, field, lua_pushfstring(L,
-                           "not a numeric IP address: '%s'", text));
-    pk_addr_unmap(&out->sa);
+    err = parse_text(L, idx, w, field, flags, &out->sa);
+    if (!err) pk_addr_unmap(&out->sa);
     out->ip_family = out->sa.sa.sa_family;
     if (s->family == AF_INET && out->ip_family == AF_INET6)
         return pk_field_error(L, w, field, lua_pushfstring(L,
-                           "IPv6 address on an inet socket: '%s'", text));
+                              "IPv6 address on an inet socket: '%s'", lua_tostring(L, idx)));
     if (s->family == AF_INET6) pk_addr_map(&out->sa);
-    return 0;
+    return err;
 }
 
 /* An address argument for socket s (see pk_parse_target). */
@@ -107,18 +115,17 @@ int pk_check_iface(lua_State *L, int arg, uint32_t *ifindex)
 
 /* The IP address on top of the stack (a table field), as 4 or 16 bytes
  * (v4-mapped unmapped, any scope ignored); pops it and returns its family.
- * Raises naming arg and field. */
+ * Raises naming w and field. */
 int pk_field_ip(lua_State *L, const pk_where *w, const char *field,
                 unsigned char *bytes)
 {
-    static const pk_sock any6 = {PK_NO_SOCKET, AF_INET6, 0, 0, 0, 0, 0, 0};
-    pk_target t;
-    pk_parse_target(L, lua_gettop(L), w, field, &any6, PK_T_NOSCOPE, &t);
+    pk_sockaddr a;
+    parse_text(L, lua_gettop(L), w, field, PK_T_NOSCOPE, &a);
     lua_pop(L, 1);
-    pk_addr_unmap(&t.sa);
-    if (t.ip_family == AF_INET) memcpy(bytes, &t.sa.v4.sin_addr, 4);
-    else memcpy(bytes, t.sa.v6.sin6_addr.s6_addr, 16);
-    return t.ip_family;
+    pk_addr_unmap(&a);
+    if (a.sa.sa_family == AF_INET) memcpy(bytes, &a.v4.sin_addr, 4);
+    else memcpy(bytes, a.v6.sin6_addr.s6_addr, 16);
+    return a.sa.sa_family;
 }
 
 /* The integer on top of the stack (a table field), in lo..hi; pops it.

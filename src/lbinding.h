@@ -23,8 +23,27 @@
 /* The per-socket Lua values (compat.h: pk_getuv/pk_setuv). */
 enum {
     PK_SLOT_OBJECT = 1,          /* the object wrap() adopted, kept alive */
-    PK_SLOT_RECVBUF = 2          /* the receive buffer (lrecv.c) */
+    PK_SLOT_RECVBUF = 2,         /* the receive buffer (lrecv.c) */
+    PK_SLOT_TEXT = 3             /* PK_TEXTS address texts (lrecv.c) */
 };
+#define PK_TEXTS 3               /* sender, destination, spec_dst */
+
+/* An address whose text a socket keeps (lrecv.c): family 0 for none. */
+typedef struct pk_textkey {
+    int family;
+    unsigned char addr[16];
+} pk_textkey;
+
+/* The socket userdata: the plain-C socket and what the binding keeps
+ * beside it (lrecv.c). rbuf is NULL or the memory of the userdata in
+ * slot PK_SLOT_RECVBUF, and NULL while a call has borrowed it; text[i]
+ * is the address whose text is in slot PK_SLOT_TEXT + i. */
+typedef struct pk_lsock {
+    pk_sock sock;                /* first: a pk_lsock * is a pk_sock * */
+    unsigned char *rbuf;
+    size_t rbufcap;
+    pk_textkey text[PK_TEXTS];
+} pk_lsock;
 
 /* Largest recv size accepted (bigger than any IP datagram). */
 #define PK_MAX_RECV (1 << 20)
@@ -36,7 +55,7 @@ enum {
     PK_K_FROM = 1, PK_K_PORT, PK_K_FAMILY, PK_K_ADDR, PK_K_IFINDEX,
     PK_K_SPEC_DST, PK_K_TRUNCATED, PK_K_CTRUNCATED, PK_K_TTL, PK_K_TOS,
     PK_K_ECN, PK_K_TIME, PK_K_DROPPED, PK_K_DATA, PK_K_INET, PK_K_INET6,
-    PK_K_COUNT_
+    PK_K_TO, PK_K_OUT, PK_K_COUNT_
 };
 /* keys[PK_K_WRITTEN]: which optional info fields the module has ever
  * written in this Lua state (lrecv.c), an integer. */

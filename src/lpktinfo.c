@@ -84,8 +84,9 @@ static int apply_opts(lua_State *L, int arg, pk_sock *s)
  * __gc is safe on every later failure. */
 static pk_sock *new_userdata(lua_State *L)
 {
-    pk_sock *s = (pk_sock *)pk_newuserdata(L, sizeof *s);
-    memset(s, 0, sizeof *s);
+    pk_lsock *ls = (pk_lsock *)pk_newuserdata(L, sizeof *ls);
+    pk_sock *s = &ls->sock;
+    memset(ls, 0, sizeof *ls);
     s->fd = PK_NO_SOCKET;
     s->timeout = -1;
     lua_pushvalue(L, PK_UV_META);
@@ -237,7 +238,7 @@ static const luaL_Reg functions[] = {
 static const char *const key_names[] = {
     "from", "port", "family", "addr", "ifindex", "spec_dst", "truncated",
     "ctruncated", "ttl", "tos", "ecn", "time", "dropped", "data",
-    "inet", "inet6"
+    "inet", "inet6", "to", "out"
 };
 
 /* require "pktinfo.core" */

@@ -3,15 +3,17 @@
  * Two rules keep Lua code that runs inside these calls (a finalizer at an
  * allocation) from crashing them or mixing datagrams up:
  * - the buffer the kernel writes into is borrowed from the socket for the
- *   whole call: while a call holds it the socket has none, so nothing a
- *   finalizer does to the socket (close it, receive on it) can free or
- *   overwrite it;
+ *   whole call and anchored on the call's own stack: while a call holds
+ *   it the socket has none, so nothing a finalizer does to the socket
+ *   (close it, receive on it) can free or overwrite it;
  * - an info table is filled in two steps: first every string it needs is
  *   pushed (Lua may run here), then every field is set with rawset and
  *   keys from the keys table, which allocates nothing, so no Lua runs
  *   while a table holds part of one datagram and part of another. */
 #include "lbinding.h"
 #include "pk_addr.h"
+
+#include <string.h>
 
 /* The largest receive buffer a socket keeps between calls; a bigger one
  * (recvmany of many large datagrams) lives for its call only. */
@@ -25,41 +27,37 @@ enum {
     OPT_TTL = 1 << 3, OPT_TOS = 1 << 4, OPT_TIME = 1 << 5, OPT_DROPPED = 1 << 6
 };
 
-/* Takes the socket's receive buffer (at stack index 1) if it has one of
- * at least size bytes, else makes a new one; pushes it (anchoring it on
- * this call's stack) and returns its memory. The socket holds no buffer
- * until return_buffer. */
-static unsigned char *borrow_buffer(lua_State *L, size_t size)
+/* Takes the socket's receive buffer if it has one of at least size
+ * bytes, else makes a new one; pushes it (anchoring it on this call's
+ * stack, whatever happens to the socket) and returns its memory. The
+ * socket has no buffer until return_buffer. */
+static unsigned char *borrow_buffer(lua_State *L, pk_lsock *ls, size_t size)
 {
-    void *b = NULL;
+    unsigned char *b = ls->rbuf;
     if (size == 0) size = 1;
-    if (pk_getuv(L, 1, PK_SLOT_RECVBUF) == LUA_TUSERDATA
-        && (size_t)pk_rawlen(L, -1) >= size)
-        b = lua_touserdata(L, -1);
-    else {
-        lua_pop(L, 1);
-#if LUA_VERSION_NUM >= 504
-        b = lua_newuserdatauv(L, size, 0);
-#else
-        b = lua_newuserdata(L, size);
-#endif
+    if (b && ls->rbufcap >= size) {
+        ls->rbuf = NULL;
+        pk_getuv(L, 1, PK_SLOT_RECVBUF);
+        return b;
     }
-    lua_pushnil(L);
-    pk_setuv(L, 1, PK_SLOT_RECVBUF);
-    return (unsigned char *)b;
+#if LUA_VERSION_NUM >= 504
+    return (unsigned char *)lua_newuserdatauv(L, size, 0);
+#else
+    return (unsigned char *)lua_newuserdata(L, size);
+#endif
 }
 
-/* Gives the buffer at idx back to socket s for its next call, unless the
- * socket was closed meanwhile, got another buffer, or this one is too big
- * to keep. */
-static void return_buffer(lua_State *L, const pk_sock *s, int idx)
+/* Gives the buffer at idx back to the socket for its next call, unless
+ * the socket was closed meanwhile, got another buffer, or this one is too
+ * big to keep. */
+static void return_buffer(lua_State *L, pk_lsock *ls, int idx)
 {
-    if (s->fd == PK_NO_SOCKET || (size_t)pk_rawlen(L, idx) > PK_KEEP_BUF) return;
-    if (pk_getuv(L, 1, PK_SLOT_RECVBUF) == LUA_TNIL) {
-        lua_pushvalue(L, idx);
-        pk_setuv(L, 1, PK_SLOT_RECVBUF);
-    }
-    lua_pop(L, 1);
+    size_t size = (size_t)pk_rawlen(L, idx);
+    if (ls->sock.fd == PK_NO_SOCKET || ls->rbuf || size > PK_KEEP_BUF) return;
+    lua_pushvalue(L, idx);
+    pk_setuv(L, 1, PK_SLOT_RECVBUF);
+    ls->rbuf = (unsigned char *)lua_touserdata(L, idx);
+    ls->rbufcap = size;
 }
 
 /* t[key k] = the value at stack index v (raw; allocates nothing). */
@@ -87,15 +85,50 @@ static void put_nil(lua_State *L, int t, int k, unsigned written, unsigned bit)
     lua_rawset(L, t);
 }
 
-/* Pushes the text of a destination or spec_dst address (an IPv6
- * link-local one scoped by the arrival interface). */
-static void push_ip_text(lua_State *L, int family, const unsigned char *ip,
-                         uint32_t ifindex)
+/* Pushes the text of an address (4 or 16 bytes; scope 0, or the
+ * interface of a link-local IPv6 one): the socket's own copy when text i
+ * it keeps is of the same address, else a new string, which it then keeps
+ * unless scoped (a scoped text names an interface, which can be renamed).
+ * Nothing runs between the comparison and the push of the copy. */
+static void push_text(lua_State *L, pk_lsock *ls, int i, int family,
+                      const unsigned char *ip, uint32_t scope)
 {
+    pk_textkey *k = &ls->text[i];
+    size_t n = family == AF_INET ? 4 : 16;
     char text[PK_ADDRSTRLEN];
-    size_t n = family == AF_INET ? pk_format_ip4(ip, text)
-             : pk_format_scoped(ip, pk_ip6_is_linklocal(ip) ? ifindex : 0, text);
-    lua_pushlstring(L, text, n);
+    if (!scope && k->family == family && memcmp(k->addr, ip, n) == 0) {
+        pk_getuv(L, 1, PK_SLOT_TEXT + i);
+        return;
+    }
+    k->family = 0;
+    if (family == AF_INET) lua_pushlstring(L, text, pk_format_ip4(ip, text));
+    else lua_pushlstring(L, text, pk_format_scoped(ip, scope, text));
+    if (scope) return;
+    lua_pushvalue(L, -1);
+    pk_setuv(L, 1, PK_SLOT_TEXT + i);
+    k->family = family;
+    memcpy(k->addr, ip, n);
+}
+
+/* Pushes the text of the sender's address (v4-mapped as IPv4) and returns
+ * its IP family ("" and AF_UNSPEC for none). */
+static int push_from(lua_State *L, pk_lsock *ls, const pk_sockaddr *a)
+{
+    if (a->sa.sa_family == AF_INET) {
+        push_text(L, ls, 0, AF_INET, (const unsigned char *)&a->v4.sin_addr, 0);
+        return AF_INET;
+    }
+    if (a->sa.sa_family == AF_INET6) {
+        const unsigned char *b = a->v6.sin6_addr.s6_addr;
+        if (pk_ip6_is_v4mapped(b)) {
+            push_text(L, ls, 0, AF_INET, b + 12, 0);
+            return AF_INET;
+        }
+        push_text(L, ls, 0, AF_INET6, b, a->v6.sin6_scope_id);
+        return AF_INET6;
+    }
+    lua_pushliteral(L, "");
+    return AF_UNSPEC;
 }
 
 /* Marks the optional fields d has in keys[PK_K_WRITTEN]; returns the mask
@@ -149,20 +182,20 @@ static void put_extras(lua_State *L, int t, const pk_recvinfo *in,
 /* Fills the info table at t (absolute index) for datagram d, and t.data
  * with the string at data (0: none). With reuse, fields an earlier
  * datagram left that do not apply to d are removed. */
-static void fill_info(lua_State *L, int t, const pk_datagram *d, int reuse,
-                      int data)
+static void fill_info(lua_State *L, pk_lsock *ls, int t, const pk_datagram *d,
+                      int reuse, int data)
 {
     const pk_recvinfo *in = &d->info;
     int from = lua_gettop(L) + 1, addr = from + 1, spec = from + 2, fam;
     unsigned written, clear;
-    char text[PK_ADDRSTRLEN];
-    size_t n;
 
     /* 1: the strings (Lua may run at each push) */
-    fam = pk_addr_text(&d->from, text, &n);
-    lua_pushlstring(L, text, n);
-    if (in->has & PK_HAS_DST) push_ip_text(L, in->dst_family, in->dst, in->ifindex);
-    if (in->has & PK_HAS_SPEC_DST) push_ip_text(L, AF_INET, in->spec_dst, 0);
+    fam = push_from(L, ls, &d->from);
+    if (in->has & PK_HAS_DST)
+        push_text(L, ls, 1, in->dst_family, in->dst,
+                  in->dst_family == AF_INET6 && pk_ip6_is_linklocal(in->dst)
+                  ? in->ifindex : 0);
+    if (in->has & PK_HAS_SPEC_DST) push_text(L, ls, 2, AF_INET, in->spec_dst, 0);
     /* 2: the fields (no Lua runs from here on) */
     written = note_written(L, d);
     clear = reuse ? written : 0;
@@ -208,26 +241,27 @@ static size_t check_size(lua_State *L, int arg)
 int pk_m_recv(lua_State *L)
 {
     pk_sock *s = pk_check_sock(L);
+    pk_lsock *ls = (pk_lsock *)s;
     size_t size = check_size(L, 2);
     int into = !lua_isnoneornil(L, 3), err;
     pk_datagram d;
 
     if (into) luaL_checktype(L, 3, LUA_TTABLE);
     lua_settop(L, 3);
-    d.data = borrow_buffer(L, size);                  /* 4 */
+    d.data = borrow_buffer(L, ls, size);              /* 4 */
     if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
     d.cap = size;
     err = pk_sock_recv(s, &d);
     s->poll_deadline = 0;
     if (err) {
-        return_buffer(L, s, 4);
+        return_buffer(L, ls, 4);
         return pk_push_error(L, err);
     }
     lua_pushlstring(L, (const char *)d.data, d.len);  /* 5 */
     if (into) lua_pushvalue(L, 3);
     else lua_createtable(L, 0, 8);                     /* 6 */
-    fill_info(L, 6, &d, into, 0);
-    return_buffer(L, s, 4);
+    fill_info(L, ls, 6, &d, into, 0);
+    return_buffer(L, ls, 4);
     return 2;
 }
 
@@ -237,6 +271,7 @@ int pk_m_recv(lua_State *L)
 int pk_m_recvmany(lua_State *L)
 {
     pk_sock *s = pk_check_sock(L);
+    pk_lsock *ls = (pk_lsock *)s;
     lua_Integer n = pk_checkinteger(L, 2);
     size_t size = check_size(L, 3), head, i, got;
     int into = !lua_isnoneornil(L, 4), err;
@@ -248,7 +283,7 @@ int pk_m_recvmany(lua_State *L)
     lua_settop(L, 4);
     /* n datagram records, then n slots of size bytes, in one buffer */
     head = (size_t)n * sizeof *d;
-    d = (pk_datagram *)(void *)borrow_buffer(L, head + (size_t)n * size);  /* 5 */
+    d = (pk_datagram *)(void *)borrow_buffer(L, ls, head + (size_t)n * size);  /* 5 */
     if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
     for (i = 0; i < (size_t)n; i++) {
         d[i].data = (unsigned char *)d + head + i * size;
@@ -257,7 +292,7 @@ int pk_m_recvmany(lua_State *L)
     err = pk_sock_recvmany(s, d, (size_t)n, &got);
     s->poll_deadline = 0;
     if (err) {
-        return_buffer(L, s, 5);
+        return_buffer(L, ls, 5);
         return pk_push_error(L, err);
     }
     if (into) lua_pushvalue(L, 4);
@@ -271,7 +306,7 @@ int pk_m_recvmany(lua_State *L)
         }
         if (!reuse) lua_createtable(L, 0, 8);          /* 7: the message */
         lua_pushlstring(L, (const char *)d[i].data, d[i].len);  /* 8 */
-        fill_info(L, 7, &d[i], reuse, 8);
+        fill_info(L, ls, 7, &d[i], reuse, 8);
         lua_pop(L, 1);
         if (!reuse) lua_rawseti(L, 6, (lua_Integer)i + 1);
         else lua_pop(L, 1);
@@ -280,7 +315,7 @@ int pk_m_recvmany(lua_State *L)
         lua_pushnil(L);
         lua_rawseti(L, 6, (lua_Integer)i);
     }
-    return_buffer(L, s, 5);
+    return_buffer(L, ls, 5);
     lua_settop(L, 6);
     return 1;
 }

@@ -1,31 +1,31 @@
 /* Sending: sendto, reply and sendmany, and the tables that choose where a
  * datagram goes and where it comes from. Tables are read with ordinary
- * indexing (metamethods run), every value into C locals; the socket is
- * checked open only after the last read, because a metamethod or a
+ * indexing (metamethods run), each field once, into C locals; the socket
+ * is checked open only after the last read, because a metamethod or a
  * finalizer may have closed it meanwhile. */
 #include "lbinding.h"
 #include "pk_addr.h"
 
-#include <stdio.h>
 #include <string.h>
 
-/* Pushes t[name] (metamethods run) and returns its type. */
-static int get(lua_State *L, int t, const char *name)
+/* Pushes t[key k] (metamethods run) and returns its type. */
+static int get(lua_State *L, int t, int k)
 {
-    lua_getfield(L, t, name);
+    lua_rawgeti(L, PK_UV_KEYS, k);
+    lua_gettable(L, t);
     return lua_type(L, -1);
 }
 
 /* Reads ttl and tos of the table at t (if present) into src. */
 static void read_ttl_tos(lua_State *L, int t, const pk_where *w, pk_sendsrc *src)
 {
-    if (get(L, t, "ttl") != LUA_TNIL) {
+    if (get(L, t, PK_K_TTL) != LUA_TNIL) {
         src->ttl = (int)pk_field_int(L, w, "ttl", 0, 255);
         src->has |= PK_SRC_TTL;
     } else {
         lua_pop(L, 1);
     }
-    if (get(L, t, "tos") != LUA_TNIL) {
+    if (get(L, t, PK_K_TOS) != LUA_TNIL) {
         src->tos = (int)pk_field_int(L, w, "tos", 0, 255);
         src->has |= PK_SRC_TOS;
     } else {
@@ -33,51 +33,18 @@ static void read_ttl_tos(lua_State *L, int t, const pk_where *w, pk_sendsrc *src
     }
 }
 
-/* An info table at t: the reply rules choose source and interface (its
- * own ttl, tos and ecn are what was received and are never sent back).
- * Returns 0 or an error number (the arrival interface is gone). */
-static int read_reply_source(lua_State *L, int t, const pk_where *w,
-                             pk_sendsrc *src)
-{
-    pk_request req;
-    memset(&req, 0, sizeof req);
-    src->has = 0;
-    if (get(L, t, "addr") == LUA_TNIL) {   /* no packet info: routed */
-        lua_pop(L, 1);
-        return 0;
-    }
-    req.family = pk_field_ip(L, w, "addr", req.dst);
-    req.has_dst = 1;
-    if (get(L, t, "spec_dst") != LUA_TNIL && req.family == AF_INET) {
-        unsigned char b[16];
-        if (pk_field_ip(L, w, "spec_dst", b) == AF_INET) {
-            memcpy(req.spec_dst, b, 4);
-            req.has_spec_dst = 1;
-        }
-    } else {
-        lua_pop(L, 1);
-    }
-    if (get(L, t, "ifindex") != LUA_TNIL)
-        req.ifindex = (uint32_t)pk_field_int(L, w, "ifindex", 0, 0x7fffffff);
-    else
-        lua_pop(L, 1);
-    if (get(L, t, "from") == LUA_TSTRING) req.peer_family = pk_field_ip(L, w, "from", req.peer);
-    else lua_pop(L, 1);
-    return pk_reply_source(&req, NULL, NULL, src);
-}
-
-/* Any other table at t: addr, ifindex, ttl and tos taken literally. */
-static void read_literal_source(lua_State *L, int t, const pk_where *w,
-                                pk_sendsrc *src)
+/* A literal source table at t: addr, ifindex, ttl and tos as given. */
+static void read_literal(lua_State *L, int t, const pk_where *w,
+                         pk_sendsrc *src)
 {
     src->has = 0;
-    if (get(L, t, "addr") != LUA_TNIL) {
+    if (get(L, t, PK_K_ADDR) != LUA_TNIL) {
         src->family = pk_field_ip(L, w, "addr", src->addr);
         src->has |= PK_SRC_ADDR;
     } else {
         lua_pop(L, 1);
     }
-    if (get(L, t, "ifindex") != LUA_TNIL) {
+    if (get(L, t, PK_K_IFINDEX) != LUA_TNIL) {
         src->ifindex = (uint32_t)pk_field_int(L, w, "ifindex", 0, 0x7fffffff);
         src->has |= PK_SRC_IFINDEX;
     } else {
@@ -86,23 +53,97 @@ static void read_literal_source(lua_State *L, int t, const pk_where *w,
     read_ttl_tos(L, t, w, src);
 }
 
-/* Reads the source table at t (an info table, or a literal one) for a
- * datagram to an address of dst_family, and the per-datagram out table at
- * out (0: none; errors name it as wout says). Raises naming w on a
- * malformed table; returns 0 or an error number. */
+/* The packet info of the info table at t that the reply rules need:
+ * addr, then spec_dst and ifindex (none of them without addr: packet info
+ * was off, the answer is routed). Its own ttl, tos and ecn are what was
+ * received and are never sent back. */
+static void read_request(lua_State *L, int t, const pk_where *w,
+                         pk_request *req)
+{
+    if (get(L, t, PK_K_ADDR) == LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    req->family = pk_field_ip(L, w, "addr", req->dst);
+    req->has_dst = 1;
+    if (get(L, t, PK_K_SPEC_DST) != LUA_TNIL) {
+        unsigned char b[16];
+        if (pk_field_ip(L, w, "spec_dst", b) == AF_INET && req->family == AF_INET) {
+            memcpy(req->spec_dst, b, 4);
+            req->has_spec_dst = 1;
+        }
+    } else {
+        lua_pop(L, 1);
+    }
+    if (get(L, t, PK_K_IFINDEX) != LUA_TNIL)
+        req->ifindex = (uint32_t)pk_field_int(L, w, "ifindex", 0, 0x7fffffff);
+    else
+        lua_pop(L, 1);
+}
+
+/* Reads the info table at t: the reply rules' facts into req (from is
+ * the peer), and with to, where to answer it: from and port, a link-local
+ * sender through info.ifindex (the interface it came in on), never
+ * through a name in the text. Returns 0 or an error number (an interface
+ * named in the text is gone). */
+static int read_info(lua_State *L, int t, const pk_where *w, const pk_sock *s,
+                     pk_target *to, pk_request *req)
+{
+    static const pk_sock any6 = {PK_NO_SOCKET, AF_INET6, 0, 0, 0, 0, 0, 0};
+    pk_target peer;
+    int from, err;
+
+    memset(req, 0, sizeof *req);
+    if (get(L, t, PK_K_FROM) != LUA_TSTRING)
+        pk_field_error(L, w, "from", "address text expected");
+    from = lua_gettop(L);
+    err = pk_parse_target(L, from, w, "from", to ? s : &any6, PK_T_NOSCOPE, &peer);
+    read_request(L, t, w, req);
+    if (to) {
+        *to = peer;
+        if (to->ip_family == AF_INET6 && pk_ip6_is_linklocal(to->sa.v6.sin6_addr.s6_addr)) {
+            if (req->ifindex) to->sa.v6.sin6_scope_id = req->ifindex;
+            else err = pk_parse_target(L, from, w, "from", s, 0, to);  /* no packet info */
+        }
+        get(L, t, PK_K_PORT);
+        to->sa.v4.sin_port = htons((uint16_t)pk_field_int(L, w, "port", 0, 65535));
+    }
+    lua_pop(L, 1);                            /* from */
+    pk_addr_unmap(&peer.sa);
+    req->peer_family = peer.ip_family;
+    if (peer.ip_family == AF_INET) memcpy(req->peer, &peer.sa.v4.sin_addr, 4);
+    else memcpy(req->peer, peer.sa.v6.sin6_addr.s6_addr, 16);
+    return err;
+}
+
+/* Reads the per-datagram ttl and tos of the out table at out into src;
+ * errors name it as w says. */
+static void read_out(lua_State *L, int out, const pk_where *w, pk_sendsrc *src)
+{
+    if (lua_type(L, out) != LUA_TTABLE)
+        pk_field_error(L, w, w->item ? "out" : NULL, lua_pushfstring(L,
+                       "table expected, got %s", luaL_typename(L, out)));
+    read_ttl_tos(L, out, w, src);
+}
+
+/* The source of a datagram to an address of dst_family, from the table at
+ * t: the reply rules for an info table (one with from), else the table
+ * taken literally; then the per-datagram ttl and tos of the table at out
+ * (0: none; errors name it as wout says). Raises on a malformed table;
+ * returns 0 or an error number. */
 static int read_source(lua_State *L, int t, int out, const pk_where *w,
                        const pk_where *wout, int dst_family, pk_sendsrc *src)
 {
-    int err = 0, info = get(L, t, "from") != LUA_TNIL;
+    int err = 0, info = get(L, t, PK_K_FROM) != LUA_TNIL;
     lua_pop(L, 1);
-    if (info) err = read_reply_source(L, t, w, src);
-    else read_literal_source(L, t, w, src);
-    if (out) {
-        if (lua_type(L, out) != LUA_TTABLE)
-            pk_field_error(L, wout, wout->item ? "out" : NULL, lua_pushfstring(L,
-                           "table expected, got %s", luaL_typename(L, out)));
-        read_ttl_tos(L, out, wout, src);
+    if (info) {
+        pk_request req;
+        err = read_info(L, t, w, NULL, NULL, &req);
+        if (!err) err = pk_reply_source(&req, NULL, NULL, src);
+    } else {
+        read_literal(L, t, w, src);
     }
+    if (out) read_out(L, out, wout, src);
     if (!err && (src->has & PK_SRC_ADDR) && src->family != dst_family)
         luaL_argerror(L, w->arg, dst_family == AF_INET
                       ? "source is IPv6 but the destination is IPv4"
@@ -110,43 +151,25 @@ static int read_source(lua_State *L, int t, int out, const pk_where *w,
     return err;
 }
 
-/* The destination of an answer to the info table at t: its from and port.
- * A link-local sender is reached through info.ifindex, the interface it
- * came in on, never through a name in the text (README, "Choosing the
- * source"). Returns 0 or an error number. */
-static int read_reply_dest(lua_State *L, int t, const pk_where *w,
-                           const pk_sock *s, pk_target *to)
+/* Writes the control messages for src into o (raises if they do not fit,
+ * which cannot happen for what the readers above produce). */
+static void encode(lua_State *L, int dst_family, const pk_sendsrc *src,
+                   pk_outmsg *o)
 {
-    int err;
-    get(L, t, "from");
-    err = pk_parse_target(L, lua_gettop(L), w, "from", s, PK_T_NOSCOPE, to);
-    if (!err && to->ip_family == AF_INET6
-        && pk_ip6_is_linklocal(to->sa.v6.sin6_addr.s6_addr)) {
-        if (get(L, t, "ifindex") != LUA_TNIL)
-            to->sa.v6.sin6_scope_id = (uint32_t)pk_field_int(L, w, "ifindex", 0, 0x7fffffff);
-        else   /* no packet info: the scope in the text, as it names one now */
-            err = (lua_pop(L, 1),
-                   pk_parse_target(L, lua_gettop(L), w, "from", s, 0, to));
-    }
-    lua_pop(L, 1);
-    if (get(L, t, "port") == LUA_TNIL && !w->item)
-        luaL_argerror(L, w->arg, "port: integer 0..65535 expected");
-    to->sa.v4.sin_port = htons((uint16_t)pk_field_int(L, w, "port", 0, 65535));
-    return err;
+    long clen = src->has
+        ? pk_cmsg_encode(&o->control, sizeof o->control, dst_family, src) : 0;
+    if (clen < 0) luaL_error(L, "pktinfo: control messages do not fit");
+    o->controllen = (size_t)clen;
 }
 
-/* Sends data to `to` with the control messages for src; pushes the
- * result (bytes, or the error triple). */
-static int send_one(lua_State *L, pk_sock *s, const char *data, size_t len,
-                    const pk_target *to, const pk_sendsrc *src)
+/* Sends the datagram o; pushes bytes sent, or the error triple. */
+static int send_one(lua_State *L, pk_sock *s, const pk_outmsg *o)
 {
-    pk_cmsgbuf control;
-    long clen = pk_cmsg_encode(&control, sizeof control, to->ip_family, src);
     size_t sent;
     int err;
-    if (clen < 0) luaL_error(L, "pktinfo: control messages do not fit");
     if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
-    if ((err = pk_sock_send(s, data, len, &to->sa, &control, (size_t)clen, &sent)))
+    if ((err = pk_sock_send(s, o->data, o->len, &o->to,
+                            o->controllen ? &o->control : NULL, o->controllen, &sent)))
         return pk_push_error(L, err);
     lua_pushinteger(L, (lua_Integer)sent);
     return 1;
@@ -156,23 +179,24 @@ static int send_one(lua_State *L, pk_sock *s, const char *data, size_t len,
 int pk_m_sendto(lua_State *L)
 {
     pk_sock *s = pk_check_sock(L);
-    size_t len;
-    const char *data = luaL_checklstring(L, 2, &len);
+    pk_where w = {5, 0};
     pk_target to;
     pk_sendsrc src;
-    pk_where w = {5, 0};
+    pk_outmsg o;
     int err;
 
-    src.has = 0;
-    if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
+    o.data = luaL_checklstring(L, 2, &o.len);
     err = pk_check_target(L, 3, s, 0, &to);
     to.sa.v4.sin_port = htons(pk_check_port(L, 4));   /* same offset in v6 */
+    src.has = 0;
     if (!lua_isnoneornil(L, 5)) {
         luaL_checktype(L, 5, LUA_TTABLE);
         if (!err) err = read_source(L, 5, 0, &w, &w, to.ip_family, &src);
     }
     if (err) return pk_push_error(L, err);
-    return send_one(L, s, data, len, &to, &src);
+    o.to = to.sa;
+    encode(L, to.ip_family, &src, &o);
+    return send_one(L, s, &o);
 }
 
 /* sock:reply(data, info [, out]) -> bytes: sendto(data, info.from,
@@ -180,66 +204,63 @@ int pk_m_sendto(lua_State *L)
 int pk_m_reply(lua_State *L)
 {
     pk_sock *s = pk_check_sock(L);
-    size_t len;
-    const char *data = luaL_checklstring(L, 2, &len);
-    pk_target to;
-    pk_sendsrc src;
     pk_where w = {3, 0}, wout = {4, 0};
+    pk_target to;
+    pk_request req;
+    pk_sendsrc src;
+    pk_outmsg o;
     int err;
 
+    o.data = luaL_checklstring(L, 2, &o.len);
     luaL_checktype(L, 3, LUA_TTABLE);
     if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
-    if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
-    if (get(L, 3, "from") != LUA_TSTRING)
-        luaL_argerror(L, 3, "from: address text expected");
-    lua_pop(L, 1);
-    err = read_reply_dest(L, 3, &w, s, &to);
-    if (!err) err = read_source(L, 3, lua_isnoneornil(L, 4) ? 0 : 4, &w, &wout,
-                                to.ip_family, &src);
+    err = read_info(L, 3, &w, s, &to, &req);
+    if (!err) err = pk_reply_source(&req, NULL, NULL, &src);
+    if (!lua_isnoneornil(L, 4)) read_out(L, 4, &wout, &src);
     if (err) return pk_push_error(L, err);
-    return send_one(L, s, data, len, &to, &src);
+    if ((src.has & PK_SRC_ADDR) && src.family != to.ip_family)
+        luaL_argerror(L, 3, "addr and from are of different IP versions");
+    o.to = to.sa;
+    encode(L, to.ip_family, &src, &o);
+    return send_one(L, s, &o);
 }
 
 /* Reads sendmany item i (the table on top) into *o: data (pushed, and
- * left on the stack so that it outlives the item), to (default from),
- * port, source and out. Raises on a malformed item; returns 0 or an error
- * number (an interface that is gone refuses this item alone). */
+ * left on the stack so that it outlives the item), to and port (else the
+ * item is an info table: its from and port), the source, and out. Raises
+ * on a malformed item; returns 0 or an error number (an interface that is
+ * gone refuses this item alone). */
 static int read_item(lua_State *L, const pk_sock *s, int i, pk_outmsg *o)
 {
     int item = lua_gettop(L), out, err;
-    pk_where w = {2, i};
+    pk_where w = {2, 0};
     pk_target to;
     pk_sendsrc src;
 
-    if (get(L, item, "data") != LUA_TSTRING)
+    w.item = i;
+    if (get(L, item, PK_K_DATA) != LUA_TSTRING)
         pk_field_error(L, &w, "data", lua_pushfstring(L, "string expected, got %s",
                                                       luaL_typename(L, -1)));
     o->data = lua_tolstring(L, -1, &o->len);  /* stays on the stack */
-    if (get(L, item, "to") != LUA_TNIL) {
+    out = get(L, item, PK_K_OUT) != LUA_TNIL ? lua_gettop(L) : 0;
+    if (get(L, item, PK_K_TO) != LUA_TNIL) {
         err = pk_parse_target(L, lua_gettop(L), &w, "to", s, 0, &to);
         lua_pop(L, 1);
-        to.sa.v4.sin_port = htons((uint16_t)(get(L, item, "port"),
-                                  pk_field_int(L, &w, "port", 0, 65535)));
+        get(L, item, PK_K_PORT);
+        to.sa.v4.sin_port = htons((uint16_t)pk_field_int(L, &w, "port", 0, 65535));
+        if (!err) err = read_source(L, item, out, &w, &w, to.ip_family, &src);
     } else {
+        pk_request req;
         lua_pop(L, 1);
-        if (get(L, item, "from") != LUA_TSTRING)
-            pk_field_error(L, &w, "to (or from)", "address text expected");
-        lua_pop(L, 1);
-        err = read_reply_dest(L, item, &w, s, &to);
+        err = read_info(L, item, &w, s, &to, &req);
+        if (!err) err = pk_reply_source(&req, NULL, NULL, &src);
+        if (out) read_out(L, out, &w, &src);
     }
-    out = get(L, item, "out") != LUA_TNIL ? lua_gettop(L) : 0;
-    if (!err) err = read_source(L, item, out, &w, &w, to.ip_family, &src);
-    lua_pop(L, 1);                            /* out */
+    lua_settop(L, item + 1);                  /* the item and its data */
     o->to = to.sa;
     o->index = i;
-    if (err) return err;
-    o->controllen = 0;
-    if (src.has) {
-        long clen = pk_cmsg_encode(&o->control, sizeof o->control, to.ip_family, &src);
-        if (clen < 0) luaL_error(L, "pktinfo: control messages do not fit");
-        o->controllen = (size_t)clen;
-    }
-    return 0;
+    if (!err) encode(L, to.ip_family, &src, o);
+    return err;
 }
 
 /* Pushes sendmany's results from err[0..n) (0: item sent; an error

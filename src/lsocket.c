@@ -11,7 +11,7 @@
 static pk_sock *to_sock(lua_State *L)
 {
     pk_sock *s;
-    if (lua_type(L, 1) != LUA_TUSERDATA || pk_rawlen(L, 1) != sizeof *s
+    if (lua_type(L, 1) != LUA_TUSERDATA || pk_rawlen(L, 1) != sizeof(pk_lsock)
         || !lua_getmetatable(L, 1))
         return NULL;
     s = lua_rawequal(L, -1, PK_UV_META) ? (pk_sock *)lua_touserdata(L, 1) : NULL;
@@ -254,11 +254,15 @@ static int m_close(lua_State *L)
 {
     pk_sock *s = to_sock(L);
     if (s && s->fd != PK_NO_SOCKET) {
+        int i;
         pk_sock_close(s);
-        lua_pushnil(L);
-        pk_setuv(L, 1, PK_SLOT_RECVBUF);
-        lua_pushnil(L);
-        pk_setuv(L, 1, PK_SLOT_OBJECT);
+        /* a call that borrowed the buffer anchors it itself */
+        ((pk_lsock *)s)->rbuf = NULL;
+        memset(((pk_lsock *)s)->text, 0, sizeof ((pk_lsock *)s)->text);
+        for (i = PK_SLOT_OBJECT; i <= PK_NUV; i++) {
+            lua_pushnil(L);
+            pk_setuv(L, 1, i);
+        }
     }
     lua_pushboolean(L, 1);
     return 1;

@@ -10,6 +10,27 @@
 #include <net/if.h>
 #endif
 
+/* Parses a dotted quad exactly as inet_pton does (four decimal numbers
+ * 0..255 without leading zeros) into out; returns 1, or 0 for anything
+ * else. A fraction of inet_pton's cost, and no copy to terminate the text
+ * (spec/fuzz/fuzz_addr.c checks it against inet_pton). */
+static int parse_ip4(const char *s, size_t len, unsigned char out[4])
+{
+    size_t i = 0;
+    int part;
+    for (part = 0; part < 4; part++) {
+        size_t start;
+        unsigned v = 0;
+        if (part && (i >= len || s[i++] != '.')) return 0;
+        start = i;
+        while (i < len && i - start < 3 && s[i] >= '0' && s[i] <= '9')
+            v = v * 10 + (unsigned)(s[i++] - '0');
+        if (i == start || v > 255 || (s[start] == '0' && i - start > 1)) return 0;
+        out[part] = (unsigned char)v;
+    }
+    return i == len;
+}
+
 /* Parses numeric IPv4 or IPv6 text ("fe80::1%eth0" or "%2" for a scope)
  * into *out with port 0. Never resolves names. */
 int pk_addr_parse(const char *text, size_t len, pk_sockaddr *out)
@@ -17,16 +38,16 @@ int pk_addr_parse(const char *text, size_t len, pk_sockaddr *out)
     char buf[PK_ADDRSTRLEN];
     const char *pct;
 
-    memset(out, 0, sizeof *out);
+    memset(out, 0, sizeof out->v6);   /* what any address of either family uses */
     if (len == 0 || len >= sizeof buf || memchr(text, '\0', len))
         return PK_PARSE_BAD;
-    memcpy(buf, text, len);
-    buf[len] = '\0';
-    if (!memchr(buf, ':', len)) {
+    if (!memchr(text, ':', len)) {
         out->v4.sin_family = AF_INET;
-        return inet_pton(AF_INET, buf, &out->v4.sin_addr) == 1
+        return parse_ip4(text, len, (unsigned char *)&out->v4.sin_addr)
             ? PK_PARSE_OK : PK_PARSE_BAD;
     }
+    memcpy(buf, text, len);
+    buf[len] = '\0';
     out->v6.sin6_family = AF_INET6;
     pct = strchr(buf, '%');
     if (pct) {
@@ -191,7 +212,7 @@ int pk_addr_unmap(pk_sockaddr *a)
     v4.sin_family = AF_INET;
     v4.sin_port = a->v6.sin6_port;
     memcpy(&v4.sin_addr, a->v6.sin6_addr.s6_addr + 12, 4);
-    memset(a, 0, sizeof *a);
+    memset(a, 0, sizeof a->v6);
     a->v4 = v4;
     return 1;
 }
@@ -207,7 +228,6 @@ void pk_addr_map(pk_sockaddr *a)
     v6.sin6_addr.s6_addr[10] = 0xff;
     v6.sin6_addr.s6_addr[11] = 0xff;
     memcpy(v6.sin6_addr.s6_addr + 12, &a->v4.sin_addr, 4);
-    memset(a, 0, sizeof *a);
     a->v6 = v6;
 }
 
