@@ -2,6 +2,7 @@
  * ports, interfaces and source tables in. */
 #include "lbinding.h"
 #include "pk_addr.h"
+#include "pk_iface.h"
 
 #include <string.h>
 
@@ -490,12 +491,12 @@ static void read_reply_source(lua_State *L, int t, int arg,
         req.ifindex = (uint32_t)field_int(L, arg, "ifindex", 0, 0x7fffffff);
     else
         lua_pop(L, 1);
-    if (req.family == AF_INET6) {
-        if (pk_get_field(L, t, PK_K_FROM) == LUA_TSTRING)
-            req.peer_family = field_ip(L, arg, "from", req.peer);
-        lua_pop(L, 1);
-    }
-    pk_reply_source(&req, NULL, NULL, src);
+    if (pk_get_field(L, t, PK_K_FROM) == LUA_TSTRING)
+        req.peer_family = field_ip(L, arg, "from", req.peer);
+    lua_pop(L, 1);
+    /* a lookup error leaves src pinned to req.ifindex with no source, so
+     * the kernel refuses a vanished interface: nil, msg, "ENODEV" */
+    (void)pk_reply_source(&req, pk_iface_addr, NULL, src);
 }
 
 /* Any other table: addr and ifindex taken literally. */
