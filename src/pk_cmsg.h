@@ -80,7 +80,8 @@ typedef struct pk_request {
 /* Looks up an address of interface ifindex (0: of any interface), of
  * family, for a reply to peer (4 or 16 bytes, or NULL when unknown): the
  * one whose subnet holds peer, sharing the longest prefix with it, so
- * peer itself when peer is an address there; else the first. Writes it
+ * peer itself when peer is an address there; else one of peer's scope
+ * (link-local or not); else the first. Writes it
  * to out (4 or 16 bytes) and returns 0, or an error number (ENODEV: no
  * such interface; EADDRNOTAVAIL: it has no address of that family). The
  * real one is pk_iface_addr (pk_iface.h); tests pass a stand-in. */
