@@ -49,7 +49,7 @@ $(WIN_DLL): $(WIN_SRC) src/*.h $(WIN_BUILD)/lua54.dll
 	    $(WIN_BUILD)/lua54.dll $(WIN_LIBS)
 
 # The control-message bytes the Windows encoder writes (a C test, no Lua).
-$(WIN_BUILD)/test_cmsg_win.exe: spec/windows/test_cmsg_win.c $(WIN_CORE_SRC) src/*.h
+$(WIN_BUILD)/test_cmsg_win.exe: spec/windows/test_cmsg_win.c spec/c/*.h $(WIN_CORE_SRC) src/*.h
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_ALL_CFLAGS) -static-libgcc -o $@ \
 	    spec/windows/test_cmsg_win.c $(WIN_CORE_SRC) $(WIN_LIBS)
