@@ -14,13 +14,13 @@ void pk_iface_free(pk_iflist *l)
     memset(l, 0, sizeof *l);
 }
 
-/* Makes room for one more element of size in *items (*n used of *cap):
+/* Makes room for one more element of size in *items (n used of *cap):
  * 0 or ENOMEM. */
-static int grow(void **items, size_t *n, size_t *cap, size_t size)
+static int grow(void **items, size_t n, size_t *cap, size_t size)
 {
     void *p;
     size_t want;
-    if (*n < *cap) return 0;
+    if (n < *cap) return 0;
     want = *cap ? *cap * 2 : 8;
     if (want > ((size_t)-1) / size) return ENOMEM;
     p = realloc(*items, want * size);
@@ -40,7 +40,7 @@ int pk_iflist_iface(pk_iflist *l, uint32_t index, const char *name, int up)
         if (l->ifs[i].index == index) { f = &l->ifs[i]; break; }
     if (!f) {
         void *p = l->ifs;
-        if (grow(&p, &l->nifs, &l->ifcap, sizeof *f)) return ENOMEM;
+        if (grow(&p, l->nifs, &l->ifcap, sizeof *f)) return ENOMEM;
         l->ifs = (pk_iface *)p;
         f = &l->ifs[l->nifs++];
         memset(f, 0, sizeof *f);
@@ -64,7 +64,7 @@ int pk_iflist_addr(pk_iflist *l, uint32_t index, int family,
     pk_ifaddr *a;
     void *p = l->addrs;
     unsigned max = family == AF_INET ? 32 : 128;
-    if (grow(&p, &l->naddrs, &l->addrcap, sizeof *a)) return ENOMEM;
+    if (grow(&p, l->naddrs, &l->addrcap, sizeof *a)) return ENOMEM;
     l->addrs = (pk_ifaddr *)p;
     a = &l->addrs[l->naddrs++];
     memset(a, 0, sizeof *a);

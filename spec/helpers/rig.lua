@@ -24,20 +24,23 @@
 -- link A is then link B's address, 203.0.113.1.
 local rig = {}
 
-local function sh(cmd)
-  local ok = os.execute(cmd .. " >/dev/null 2>&1")
-  return ok == true or ok == 0
-end
-
-local function must(cmd)
-  if not sh(cmd) then error("rig: command failed: " .. cmd, 2) end
-end
-
 local function read(cmd)
   local f = assert(io.popen(cmd))
   local out = f:read("*a")
   f:close()
   return out
+end
+
+-- Runs cmd; returns whether it succeeded and what it printed.
+local function sh(cmd)
+  local out = read("{ " .. cmd .. "; } 2>&1; echo \"rc=$?\"")
+  local rc = out:match("rc=(%d+)%s*$")
+  return rc == "0", (out:gsub("rc=%d+%s*$", ""))
+end
+
+local function must(cmd)
+  local ok, out = sh(cmd)
+  if not ok then error("rig: command failed: " .. cmd .. "\n" .. out, 2) end
 end
 
 -- This process's id (names must not clash with other runs on the host).
