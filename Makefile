@@ -23,8 +23,10 @@ ALL_CFLAGS = -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
 
 # Plain C (no lua.h) and the binding over it.
 CORE_SRC = src/pk_addr.c src/pk_cmsg.c src/pk_options.c src/pk_errors.c \
-           src/pk_sockopt.c src/pk_sock_posix.c src/pk_batch.c
-BINDING_SRC = src/lpktinfo.c src/lsocket.c src/largs.c src/lrecv.c src/lsend.c
+           src/pk_sockopt.c src/pk_sock_posix.c src/pk_batch.c \
+           src/pk_iface.c src/pk_iface_posix.c
+BINDING_SRC = src/lpktinfo.c src/lsocket.c src/largs.c src/lrecv.c src/lsend.c \
+              src/liface.c
 SRC = $(CORE_SRC) $(BINDING_SRC)
 OBJ = $(SRC:src/%.c=$(BUILD)/obj/%.o)
 MODULE = $(BUILD)/pktinfo/core.so
@@ -51,7 +53,7 @@ $(MODULE): $(OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $(OBJ)
 
 # C unit tests of the plain-C layer (address text, control messages).
-$(CTESTS): spec/c/test_c.c $(CORE_SRC) src/*.h
+$(CTESTS): spec/c/test_c.c spec/c/*.h $(CORE_SRC) src/*.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 -D_GNU_SOURCE $(WARNINGS) $(WERROR) $(CFLAGS) -Isrc \
 	    -o $@ spec/c/test_c.c $(CORE_SRC)

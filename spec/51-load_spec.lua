@@ -102,7 +102,10 @@ describe("load", function()
       kib0, kib1, forced)
     assert.equal(10000, created)
     assert.is_true(fds1 <= fds0, ("descriptors grew %s -> %s"):format(fds0, fds1))
-    assert.is_true(kib1 - kib0 < 64)
+    -- under 8 bytes per socket: no object of any socket is left, though the
+    -- interpreter's own tables may have grown once (a doubling: 64 KiB)
+    assert.is_true((kib1 - kib0) * 1024 / created < 8,
+      ("Lua memory grew %.1f KiB"):format(kib1 - kib0))
   end)
 
   it("loses no datagram and raises no error under a storm of signals (every ms, no SA_RESTART)", function()

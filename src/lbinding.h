@@ -100,6 +100,9 @@ int pk_field_error(lua_State *L, const pk_where *w, const char *field,
                    const char *what);
 void pk_push_sockaddr(lua_State *L, const pk_sockaddr *a);
 
+/* liface.c: interfaces(), ifname(), ifindex() into the module table on top. */
+void pk_open_iface(lua_State *L);
+
 /* lrecv.c and lsend.c: the methods that move datagrams. */
 int pk_m_recv(lua_State *L);
 int pk_m_recvmany(lua_State *L);

@@ -1,5 +1,5 @@
-/* luaopen_pktinfo_core: the module table, socket constructors and the
- * interface name/index lookups. */
+/* luaopen_pktinfo_core: the module table and the socket constructors
+ * (the interface functions are liface.c's). */
 #include "lbinding.h"
 
 #include <string.h>
@@ -197,40 +197,8 @@ static int f_wrap(lua_State *L)
     return 1;
 }
 
-/* pktinfo.ifname(ifindex) -> name | nil, err */
-static int f_ifname(lua_State *L)
-{
-    char name[IF_NAMESIZE];
-    lua_Integer i = pk_checkinteger(L, 1);
-    luaL_argcheck(L, i >= 0 && i <= 0x7fffffff, 1, "interface index out of range");
-    if (!if_indextoname((unsigned)i, name)) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "no interface with index %d", (int)i);
-        lua_pushliteral(L, "ENXIO");
-        return 3;
-    }
-    lua_pushstring(L, name);
-    return 1;
-}
-
-/* pktinfo.ifindex(name) -> index | nil, err */
-static int f_ifindex(lua_State *L)
-{
-    const char *name = pk_check_name(L, 1);
-    unsigned idx = if_nametoindex(name);
-    if (idx == 0) {
-        lua_pushnil(L);
-        lua_pushfstring(L, "no interface named '%s'", name);
-        lua_pushliteral(L, "ENODEV");
-        return 3;
-    }
-    lua_pushinteger(L, idx);
-    return 1;
-}
-
 static const luaL_Reg functions[] = {
     {"udp", f_udp}, {"raw", f_raw}, {"wrap", f_wrap},
-    {"ifname", f_ifname}, {"ifindex", f_ifindex},
     {NULL, NULL}
 };
 
@@ -258,6 +226,7 @@ PK_EXPORT int luaopen_pktinfo_core(lua_State *L)
     lua_rawseti(L, -2, PK_K_WRITTEN);
     pk_open_methods(L);
     pk_setfuncs(L, functions, 2);                     /* module */
+    pk_open_iface(L);
     lua_pushliteral(L, PK_VERSION);
     lua_setfield(L, -2, "_VERSION");
     lua_pushinteger(L, IP_PKTINFO);

@@ -5,6 +5,7 @@
  * finalizer may have closed it meanwhile. */
 #include "lbinding.h"
 #include "pk_addr.h"
+#include "pk_iface.h"
 
 #include <string.h>
 
@@ -139,7 +140,7 @@ static int read_source(lua_State *L, int t, int out, const pk_where *w,
     if (info) {
         pk_request req;
         err = read_info(L, t, w, NULL, NULL, &req);
-        if (!err) err = pk_reply_source(&req, NULL, NULL, src);
+        if (!err) err = pk_reply_source(&req, pk_iface_addr, NULL, src);
     } else {
         read_literal(L, t, w, src);
     }
@@ -215,7 +216,7 @@ int pk_m_reply(lua_State *L)
     luaL_checktype(L, 3, LUA_TTABLE);
     if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
     err = read_info(L, 3, &w, s, &to, &req);
-    if (!err) err = pk_reply_source(&req, NULL, NULL, &src);
+    if (!err) err = pk_reply_source(&req, pk_iface_addr, NULL, &src);
     if (!lua_isnoneornil(L, 4)) read_out(L, 4, &wout, &src);
     if (err) return pk_push_error(L, err);
     if ((src.has & PK_SRC_ADDR) && src.family != to.ip_family)
@@ -253,7 +254,7 @@ static int read_item(lua_State *L, const pk_sock *s, int i, pk_outmsg *o)
         pk_request req;
         lua_pop(L, 1);
         err = read_info(L, item, &w, s, &to, &req);
-        if (!err) err = pk_reply_source(&req, NULL, NULL, &src);
+        if (!err) err = pk_reply_source(&req, pk_iface_addr, NULL, &src);
         if (out) read_out(L, out, &w, &src);
     }
     lua_settop(L, item + 1);                  /* the item and its data */

@@ -264,53 +264,142 @@ long pk_cmsg_encode(void *buf, size_t cap, int dst_family,
     return rc ? -1 : (long)off;
 }
 
-/* The source of a reply to req (README, "Choosing the source"): the address
- * the request was sent to, or for broadcast and multicast the receiving
- * interface's own address; the ifindex only where routing alone would be
- * wrong, so that a unicast reply is routed normally. ifaddr (may be NULL)
- * looks up an interface's address where the rules need one. Returns 0 or
- * the error ifaddr gave. */
+/* Whether an IPv4 address is link-local (169.254.0.0/16). */
+static int ip4_is_linklocal(const unsigned char a[4])
+{
+    return a[0] == 169 && a[1] == 254;
+}
+
+/* Sets out's source address (4 or 16 bytes by family). */
+static void set_source(pk_sendsrc *out, int family, const unsigned char *a)
+{
+    out->family = family;
+    memcpy(out->addr, a, family == AF_INET ? 4 : 16);
+    out->has |= PK_SRC_ADDR;
+}
+
+/* Pins out to the interface the request arrived on, when it says. */
+static void pin(const pk_request *req, pk_sendsrc *out)
+{
+    if (!req->ifindex) return;
+    out->ifindex = req->ifindex;
+    out->has |= PK_SRC_IFINDEX;
+}
+
+/* Whether a may be the source of a reply to an IPv4 group request: a
+ * unicast address other than the one the request was sent to. */
+static int unicast_source(const pk_request *req, const unsigned char a[4])
+{
+    static const unsigned char none[4], ones[4] = {255, 255, 255, 255};
+    return !pk_ip4_is_multicast(a) && memcmp(a, ones, 4) != 0
+        && memcmp(a, none, 4) != 0 && memcmp(a, req->dst, 4) != 0;
+}
+
+/* Whether an IPv4 request went to a group (multicast or broadcast): a
+ * multicast address, 255.255.255.255, an address other than the kernel's
+ * spec_dst, or where there is no spec_dst (Windows) one that is no
+ * unicast address of this host: a subnet broadcast. *err gets the error
+ * of a lookup that failed. */
+static int ip4_is_group(const pk_request *req, pk_ifaddr_fn ifaddr, void *ctx,
+                        int *err)
+{
+    static const unsigned char ones[4] = {255, 255, 255, 255};
+    unsigned char a[16];
+    *err = 0;
+    if (pk_ip4_is_multicast(req->dst) || memcmp(req->dst, ones, 4) == 0)
+        return 1;
+    if (req->has_spec_dst) return memcmp(req->dst, req->spec_dst, 4) != 0;
+    /* a subnet's broadcast address has all host bits set, so at least the
+     * last two (a /31 or /32 has none): no lookup for any other address */
+    if (!ifaddr || (req->dst[3] & 3) != 3) return 0;
+    *err = ifaddr(ctx, 0, AF_INET, req->dst, a);
+    if (*err == EADDRNOTAVAIL) { *err = 0; return 1; }   /* no IPv4 at all */
+    return !*err && memcmp(a, req->dst, 4) != 0;
+}
+
+/* The source of a reply to an IPv4 group request, pinned to the arrival
+ * interface: the kernel's spec_dst where it is an address of that
+ * interface, else the interface's own address for the peer (ifaddr).
+ * Without ifaddr or an ifindex: spec_dst, or none (the stack picks). */
+static int ip4_group_source(const pk_request *req, pk_ifaddr_fn ifaddr,
+                            void *ctx, pk_sendsrc *out)
+{
+    unsigned char a[16];
+    const unsigned char *peer = req->peer_family == AF_INET ? req->peer : NULL;
+    int spec = req->has_spec_dst && unicast_source(req, req->spec_dst);
+    int err;
+    pin(req, out);
+    if (!ifaddr || !req->ifindex) {
+        if (spec) set_source(out, AF_INET, req->spec_dst);
+        return 0;
+    }
+    if (spec) {
+        if ((err = ifaddr(ctx, req->ifindex, AF_INET, req->spec_dst, a)))
+            return err;
+        if (memcmp(a, req->spec_dst, 4) == 0) {
+            set_source(out, AF_INET, a);
+            return 0;
+        }
+    }
+    if ((err = ifaddr(ctx, req->ifindex, AF_INET, peer, a))) return err;
+    if (unicast_source(req, a)) set_source(out, AF_INET, a);
+    return 0;
+}
+
+/* The reply rules for an IPv4 request. */
+static int reply_ip4(const pk_request *req, pk_ifaddr_fn ifaddr, void *ctx,
+                     pk_sendsrc *out)
+{
+    int err, group = ip4_is_group(req, ifaddr, ctx, &err);
+    out->family = AF_INET;
+    if (!err && group) err = ip4_group_source(req, ifaddr, ctx, out);
+    if (err || group) return err;
+    set_source(out, AF_INET, req->dst);      /* unicast: spec_dst is dst */
+    if (req->peer_family == AF_INET && ip4_is_linklocal(req->peer))
+        pin(req, out);
+    return 0;
+}
+
+/* The reply rules for an IPv6 request: multicast is answered from "::" on
+ * the arrival interface, so that the kernel picks that interface's
+ * address; unicast from the address it was sent to, pinned only for a
+ * link-local address or peer. */
+static void reply_ip6(const pk_request *req, pk_sendsrc *out)
+{
+    static const unsigned char any[16];
+    if (pk_ip6_is_multicast(req->dst)) {
+        set_source(out, AF_INET6, any);
+        pin(req, out);
+        return;
+    }
+    set_source(out, AF_INET6, req->dst);
+    if (pk_ip6_is_linklocal(req->dst)
+        || (req->peer_family == AF_INET6 && pk_ip6_is_linklocal(req->peer)))
+        pin(req, out);
+}
+
+/* The source of a reply to req (README, "Choosing the source"): a unicast
+ * request is answered from the address it was sent to and routed normally
+ * (pinned to its interface only for a link-local peer, IPv4 or IPv6); a
+ * broadcast or multicast one out of the interface it arrived on, from
+ * that interface's own unicast address, never the group's. ifaddr (NULL:
+ * no lookups) finds an interface's address where the kernel gave none
+ * that fits. Returns 0, or the error ifaddr gave; *out then pins the
+ * reply to the request's interface with no source, so that a caller that
+ * sends anyway never sends from a wrong address (and the kernel refuses
+ * an interface that is gone). */
 int pk_reply_source(const pk_request *req, pk_ifaddr_fn ifaddr, void *ctx,
                     pk_sendsrc *out)
 {
-    int peer_linklocal = req->peer_family == AF_INET6
-                         && pk_ip6_is_linklocal(req->peer);
-    (void)ifaddr;
-    (void)ctx;
+    int err = 0;
     out->has = 0;
+    out->family = req->family;
     if (!req->has_dst) return 0;
-    if (req->family == AF_INET) {
-        static const unsigned char all_ones[4] = {255, 255, 255, 255};
-        int group = pk_ip4_is_multicast(req->dst)
-                    || memcmp(req->dst, all_ones, 4) == 0;
-        int broadcast = group || (req->has_spec_dst
-                                  && memcmp(req->dst, req->spec_dst, 4) != 0);
-        out->family = AF_INET;
-        if (req->has_spec_dst) {
-            memcpy(out->addr, req->spec_dst, 4);
-            out->has |= PK_SRC_ADDR;
-        } else if (!group) {
-            memcpy(out->addr, req->dst, 4);
-            out->has |= PK_SRC_ADDR;
-        }
-        if (broadcast && req->ifindex) {
-            out->ifindex = req->ifindex;
-            out->has |= PK_SRC_IFINDEX;
-        }
-        return 0;
+    if (req->family == AF_INET) err = reply_ip4(req, ifaddr, ctx, out);
+    else reply_ip6(req, out);
+    if (err) {
+        out->has = 0;
+        pin(req, out);
     }
-    out->family = AF_INET6;
-    if (pk_ip6_is_multicast(req->dst)) {
-        memset(out->addr, 0, 16);
-        out->has |= PK_SRC_ADDR;
-        if (req->ifindex) { out->ifindex = req->ifindex; out->has |= PK_SRC_IFINDEX; }
-        return 0;
-    }
-    memcpy(out->addr, req->dst, 16);
-    out->has |= PK_SRC_ADDR;
-    if ((peer_linklocal || pk_ip6_is_linklocal(req->dst)) && req->ifindex) {
-        out->ifindex = req->ifindex;
-        out->has |= PK_SRC_IFINDEX;
-    }
-    return 0;
+    return err;
 }

@@ -77,11 +77,14 @@ typedef struct pk_request {
     unsigned char peer[16];      /* info.from, unmapped, without its scope */
 } pk_request;
 
-/* Looks up an address of interface ifindex, of family, for a reply to
- * peer (an address on the peer's subnet first): writes it to out (4 or
- * 16 bytes) and returns 0, or an error number (ENXIO/ENODEV: no such
- * interface; EADDRNOTAVAIL: it has no address of that family). The real
- * one is pk_iface_addr (pk_iface.h); tests pass a stand-in. */
+/* Looks up an address of interface ifindex (0: of any interface), of
+ * family, for a reply to peer (4 or 16 bytes, or NULL when unknown): the
+ * one whose subnet holds peer, sharing the longest prefix with it, so
+ * peer itself when peer is an address there; else one of peer's scope
+ * (link-local or not); else the first. Writes it
+ * to out (4 or 16 bytes) and returns 0, or an error number (ENODEV: no
+ * such interface; EADDRNOTAVAIL: it has no address of that family). The
+ * real one is pk_iface_addr (pk_iface.h); tests pass a stand-in. */
 typedef int (*pk_ifaddr_fn)(void *ctx, uint32_t ifindex, int family,
                             const unsigned char *peer, unsigned char *out);
 

@@ -85,6 +85,10 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
 int pk_sock_wait(const pk_sock *s, int for_write, double *deadline);
 int pk_ipv4_disabled_ignorable(int err, int (*probe_ipv4)(void));
 int pk_probe_ipv4(void);
+/* Replaces the probe of the IPv4-disabled rule (NULL: pk_probe_ipv4
+ * again) and returns the old one: for the C unit tests. */
+typedef int (*pk_probe_fn)(void);
+pk_probe_fn pk_sockopt_set_probe(pk_probe_fn probe);
 
 /* Primitives each platform file gives pk_sockopt.c. */
 int pk_sys_setint(pk_socket_t fd, int level, int name, int value);

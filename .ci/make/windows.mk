@@ -13,9 +13,9 @@ WIN_LUA_CORE = $(filter-out $(WIN_LUA)/src/lua.c $(WIN_LUA)/src/luac.c,\
 WIN_LIBS = -lws2_32 -liphlpapi
 WIN_ALL_CFLAGS = -std=c99 $(WARNINGS) $(WERROR) -I$(WIN_LUA)/src -Isrc $(WIN_CFLAGS)
 # The module's sources with the Winsock platform layer instead of POSIX.
-WIN_SRC = $(filter-out src/pk_sock_posix.c,$(CORE_SRC)) src/pk_sock_win.c \
-          $(BINDING_SRC)
-WIN_CORE_SRC = $(filter-out src/pk_sock_posix.c,$(CORE_SRC)) src/pk_sock_win.c
+WIN_CORE_SRC = $(filter-out src/pk_sock_posix.c src/pk_iface_posix.c,$(CORE_SRC)) \
+               src/pk_sock_win.c src/pk_iface_win.c
+WIN_SRC = $(WIN_CORE_SRC) $(BINDING_SRC)
 WIN_DLL = $(WIN_BUILD)/pktinfo/core.dll
 WIN_TESTS = $(WIN_BUILD)/test_cmsg_win.exe $(WIN_BUILD)/wintest.dll
 
@@ -49,7 +49,7 @@ $(WIN_DLL): $(WIN_SRC) src/*.h $(WIN_BUILD)/lua54.dll
 	    $(WIN_BUILD)/lua54.dll $(WIN_LIBS)
 
 # The control-message bytes the Windows encoder writes (a C test, no Lua).
-$(WIN_BUILD)/test_cmsg_win.exe: spec/windows/test_cmsg_win.c $(WIN_CORE_SRC) src/*.h
+$(WIN_BUILD)/test_cmsg_win.exe: spec/windows/test_cmsg_win.c spec/c/*.h $(WIN_CORE_SRC) src/*.h
 	@mkdir -p $(dir $@)
 	$(WIN_CC) $(WIN_ALL_CFLAGS) -static-libgcc -o $@ \
 	    spec/windows/test_cmsg_win.c $(WIN_CORE_SRC) $(WIN_LIBS)

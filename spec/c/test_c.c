@@ -1,10 +1,14 @@
 /* Unit tests of the plain-C layer, with no Lua: the address formatter
  * against inet_ntop, the parser, control-message decode and encode (exact
- * bytes), the reply-source rules and the IPv4-disabled rule. Prints one
+ * bytes), the reply-source rules (spec/c/reply_cases.h), the interface
+ * list and lookup, and the IPv4-disabled rule, also on its real path
+ * through pk_sock_setopt. Prints one
  * line per failure and a closing count; exits non-zero on any failure. */
 #include "pk_addr.h"
 #include "pk_cmsg.h"
+#include "pk_iface.h"
 #include "pk_sock.h"
+#include "reply_cases.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -212,65 +216,145 @@ static void test_encode(void)
     CHECK(pk_cmsg_encode(&cb, sizeof cb, AF_INET6, &src) == 0, "nothing to say");
 }
 
-/* Sets a request for the reply rules. */
-static void request(pk_request *r, int family, const char *dst,
-                    const char *spec, unsigned ifindex)
+/* The README's reply rules, case by case (spec/c/reply_cases.h), with a
+ * stand-in host in place of the system's interfaces. */
+static void test_reply_rules(void)
 {
-    memset(r, 0, sizeof *r);
-    r->family = family;
-    r->has_dst = 1;
-    inet_pton(family, dst, r->dst);
-    if (spec) { r->has_spec_dst = 1; inet_pton(AF_INET, spec, r->spec_dst); }
-    r->ifindex = ifindex;
+    rc_host h;
+    char why[160];
+    size_t i;
+    rc_host_init(&h);
+    for (i = 0; i < RC_NCASES; i++) {
+        why[0] = '\0';
+        CHECK(rc_check(&rc_cases[i], &h, why, sizeof why), "reply rule '%s': %s",
+              rc_cases[i].what, why);
+    }
 }
 
-/* DESIGN.md's reply rules. */
-static void test_reply_rules(void)
+/* Without a lookup function (ifaddr NULL) the rules still never answer a
+ * group from its own address; a failing lookup gives its error, and the
+ * reply stays pinned with no source. */
+static void test_reply_without_lookup(void)
 {
     pk_request r;
     pk_sendsrc s;
-    unsigned char want[16];
+    rc_host h;
+    rc_case c;
+    memset(&c, 0, sizeof c);
+    c.dst = "255.255.255.255";
+    c.ifindex = 5;
+    rc_request(&c, &r);
+    CHECK(pk_reply_source(&r, NULL, NULL, &s) == 0 && s.has == PK_SRC_IFINDEX
+          && s.ifindex == 5, "no lookup: limited broadcast pinned, the stack picks the source");
+    c.dst = "224.0.0.251";
+    c.spec_dst = "198.51.100.1";
+    rc_request(&c, &r);
+    CHECK(pk_reply_source(&r, NULL, NULL, &s) == 0
+          && s.has == (PK_SRC_ADDR | PK_SRC_IFINDEX) && s.addr[0] == 198,
+          "no lookup: multicast from spec_dst");
+    c.spec_dst = "224.0.0.251";
+    rc_request(&c, &r);
+    CHECK(pk_reply_source(&r, NULL, NULL, &s) == 0 && s.has == PK_SRC_IFINDEX,
+          "no lookup: never from the group, even when spec_dst says so");
+    rc_host_init(&h);
+    h.fail = ENOMEM;
+    c.dst = "192.0.2.255";
+    c.spec_dst = "192.0.2.1";
+    c.ifindex = 2;
+    rc_request(&c, &r);
+    CHECK(pk_reply_source(&r, rc_lookup, &h, &s) == ENOMEM && s.has == PK_SRC_IFINDEX
+          && s.ifindex == 2, "a failed lookup: its error, pinned, no source");
+}
 
-    request(&r, AF_INET, "192.0.2.1", "192.0.2.1", 3);
-    pk_reply_source(&r, NULL, NULL, &s);
-    inet_pton(AF_INET, "192.0.2.1", want);
-    CHECK(s.has == PK_SRC_ADDR && memcmp(s.addr, want, 4) == 0,
-          "unicast: source only, routed normally");
+/* Adds "text/prefix" of interface index to l. */
+static void add_addr(pk_iflist *l, uint32_t index, const char *text, unsigned prefix)
+{
+    unsigned char a[16];
+    int fam = strchr(text, ':') ? AF_INET6 : AF_INET;
+    inet_pton(fam, text, a);
+    CHECK(pk_iflist_addr(l, index, fam, a, prefix) == 0, "add %s", text);
+}
 
-    request(&r, AF_INET, "198.51.100.255", "198.51.100.1", 5);
-    pk_reply_source(&r, NULL, NULL, &s);
-    inet_pton(AF_INET, "198.51.100.1", want);
-    CHECK(s.has == (PK_SRC_ADDR | PK_SRC_IFINDEX) && s.ifindex == 5
-          && memcmp(s.addr, want, 4) == 0, "subnet broadcast: interface address + ifindex");
+/* Picks text's address from l (ifindex, peer text or NULL); returns the
+ * error, the address as text in out. */
+static int pick(const pk_iflist *l, uint32_t ifindex, int fam, const char *peer,
+                char *out)
+{
+    unsigned char p[16], a[16];
+    int err;
+    if (peer) inet_pton(fam, peer, p);
+    err = pk_iface_pick(l, ifindex, fam, peer ? p : NULL, a);
+    if (!err) inet_ntop(fam, a, out, INET6_ADDRSTRLEN);
+    else strcpy(out, "-");
+    return err;
+}
 
-    request(&r, AF_INET, "255.255.255.255", NULL, 5);
-    pk_reply_source(&r, NULL, NULL, &s);
-    CHECK(s.has == PK_SRC_IFINDEX && s.ifindex == 5, "limited broadcast without spec_dst");
+/* pk_iface_pick: the peer's subnet first (the longest shared prefix, so
+ * an address itself), then its scope, then the first listed; ENODEV for
+ * an unknown interface, EADDRNOTAVAIL for one without the family. */
+static void test_iface_pick(void)
+{
+    pk_iflist l;
+    char t[INET6_ADDRSTRLEN];
+    memset(&l, 0, sizeof l);
+    CHECK(pk_iflist_iface(&l, 7, "b", 0) == 0 && pk_iflist_iface(&l, 3, "a", 1) == 0
+          && pk_iflist_iface(&l, 7, "ignored", 1) == 0 && pk_iflist_iface(&l, 9, NULL, 0) == 0,
+          "interfaces");
+    add_addr(&l, 3, "169.254.3.3", 16);
+    add_addr(&l, 3, "192.0.2.1", 24);
+    add_addr(&l, 3, "192.0.2.129", 25);
+    add_addr(&l, 3, "2001:db8::1", 64);
+    add_addr(&l, 3, "fe80::3", 64);
+    add_addr(&l, 7, "198.51.100.7", 24);
+    pk_iflist_sort(&l);
+    CHECK(l.nifs == 3 && l.ifs[0].index == 3 && l.ifs[1].index == 7 && l.ifs[2].index == 9
+          && strcmp(l.ifs[1].name, "b") == 0 && l.ifs[1].up, "sorted, first name kept, up or-ed");
+    CHECK(pick(&l, 3, AF_INET, "192.0.2.200", t) == 0 && strcmp(t, "192.0.2.129") == 0,
+          "the narrower subnet holding the peer: %s", t);
+    CHECK(pick(&l, 3, AF_INET, "192.0.2.5", t) == 0 && strcmp(t, "192.0.2.1") == 0,
+          "the subnet holding the peer: %s", t);
+    CHECK(pick(&l, 3, AF_INET, "192.0.2.129", t) == 0 && strcmp(t, "192.0.2.129") == 0,
+          "an address itself: %s", t);
+    CHECK(pick(&l, 3, AF_INET, "169.254.77.1", t) == 0 && strcmp(t, "169.254.3.3") == 0,
+          "link-local peer: %s", t);
+    CHECK(pick(&l, 3, AF_INET, "203.0.113.9", t) == 0 && strcmp(t, "192.0.2.1") == 0,
+          "no subnet: same scope (not link-local) first: %s", t);
+    CHECK(pick(&l, 3, AF_INET, NULL, t) == 0 && strcmp(t, "169.254.3.3") == 0,
+          "no peer: the first: %s", t);
+    CHECK(pick(&l, 3, AF_INET6, "fe80::99", t) == 0 && strcmp(t, "fe80::3") == 0,
+          "v6 link-local peer: %s", t);
+    CHECK(pick(&l, 3, AF_INET6, "2001:db8:1::9", t) == 0 && strcmp(t, "2001:db8::1") == 0,
+          "v6 global peer: %s", t);
+    CHECK(pick(&l, 0, AF_INET, "198.51.100.7", t) == 0 && strcmp(t, "198.51.100.7") == 0,
+          "any interface: %s", t);
+    CHECK(pick(&l, 7, AF_INET6, NULL, t) == EADDRNOTAVAIL, "no address of the family");
+    CHECK(pick(&l, 9, AF_INET, NULL, t) == EADDRNOTAVAIL, "no address at all");
+    CHECK(pick(&l, 8, AF_INET, NULL, t) == ENODEV, "no such interface");
+    pk_iface_free(&l);
+    pk_iface_free(&l);
+    CHECK(l.nifs == 0 && l.ifs == NULL, "freed twice");
+}
 
-    request(&r, AF_INET, "224.0.0.251", "198.51.100.1", 6);
-    pk_reply_source(&r, NULL, NULL, &s);
-    CHECK(s.has == (PK_SRC_ADDR | PK_SRC_IFINDEX) && memcmp(s.addr, want, 4) == 0,
-          "v4 multicast: never from the group");
-
-    request(&r, AF_INET6, "2001:db8::1", NULL, 2);
-    pk_reply_source(&r, NULL, NULL, &s);
-    CHECK(s.has == PK_SRC_ADDR && s.family == AF_INET6, "v6 unicast");
-
-    request(&r, AF_INET6, "ff02::fb", NULL, 2);
-    pk_reply_source(&r, NULL, NULL, &s);
-    memset(want, 0, 16);
-    CHECK(s.has == (PK_SRC_ADDR | PK_SRC_IFINDEX) && memcmp(s.addr, want, 16) == 0
-          && s.ifindex == 2, "v6 multicast: :: and ifindex");
-
-    request(&r, AF_INET6, "2001:db8::1", NULL, 2);
-    r.peer_family = AF_INET6;
-    inet_pton(AF_INET6, "fe80::1", r.peer);
-    pk_reply_source(&r, NULL, NULL, &s);
-    CHECK(s.has == (PK_SRC_ADDR | PK_SRC_IFINDEX) && s.ifindex == 2, "link-local peer");
-
-    r.has_dst = 0;
-    pk_reply_source(&r, NULL, NULL, &s);
-    CHECK(s.has == 0, "no packet info: no control message");
+/* The system's list (getifaddrs): loopback with 127.0.0.1/8 under the
+ * index if_nametoindex gives, and the lookup over it. */
+static void test_iface_system(void)
+{
+    pk_iflist l;
+    unsigned char peer[4] = {127, 0, 0, 9}, a[4];
+    uint32_t lo = if_nametoindex("lo");
+    size_t i;
+    int found = 0, has_addr = 0;
+    CHECK(pk_iface_list(&l) == 0, "pk_iface_list");
+    for (i = 0; i < l.nifs; i++)
+        if (l.ifs[i].index == lo && strcmp(l.ifs[i].name, "lo") == 0 && l.ifs[i].up) found = 1;
+    for (i = 0; i < l.naddrs; i++)
+        if (l.addrs[i].ifindex == lo && l.addrs[i].family == AF_INET
+            && l.addrs[i].addr[0] == 127 && l.addrs[i].prefix == 8) has_addr = 1;
+    CHECK(found && has_addr, "lo listed with 127.0.0.1/8");
+    pk_iface_free(&l);
+    CHECK(pk_iface_addr(NULL, lo, AF_INET, peer, a) == 0 && a[0] == 127 && a[3] == 1,
+          "lookup on lo");
+    CHECK(pk_iface_addr(NULL, 999999, AF_INET, peer, a) == ENODEV, "vanished interface");
 }
 
 static int probe_eafnosupport(void) { return EAFNOSUPPORT; }
@@ -285,6 +369,48 @@ static void test_ipv4_disabled_rule(void)
     CHECK(!pk_ipv4_disabled_ignorable(ENOPROTOOPT, probe_eafnosupport), "other error: error");
 }
 
+static int probes;
+static int probe_gone(void) { probes++; return EAFNOSUPPORT; }
+static int probe_there(void) { probes++; return 0; }
+
+/* The same rule on its real path (pk_sock_setopt -> set_ipv4_half), with
+ * a real EINVAL from the kernel: Linux takes hop limit 0 at the IPv6 level
+ * of a dual-stack socket but refuses TTL 0 at the IPv4 level. Only the
+ * probe is a stand-in (IPv4 cannot be disabled per process on Linux). */
+static void test_ipv4_half_real_path(void)
+{
+    const pk_option *ttl = pk_option_find("ttl");
+    pk_sock s;
+    int err, v = -1;
+    memset(&s, 0, sizeof s);
+    s.fd = PK_NO_SOCKET;
+    if (!ttl || pk_sock_open(&s, AF_INET6, SOCK_DGRAM, 0)) {
+        CHECK(0, "a dual-stack socket for the IPv4-half test");
+        return;
+    }
+    CHECK(pk_sys_setint(s.fd, IPPROTO_IP, IP_TTL, 0) == EINVAL,
+          "precondition: the kernel refuses TTL 0 at the IPv4 level");
+    probes = 0;
+    pk_sockopt_set_probe(probe_gone);
+    err = pk_sock_setopt(&s, ttl, 0);
+    CHECK(err == 0 && probes == 1, "IPv4 disabled: the EINVAL is ignored (err %d, %d probes)",
+          err, probes);
+    CHECK(pk_sys_getint(s.fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &v) == 0 && v == 0,
+          "the IPv6 half was set (%d)", v);
+    probes = 0;
+    pk_sockopt_set_probe(probe_there);
+    err = pk_sock_setopt(&s, ttl, 0);
+    CHECK(err == EINVAL && probes == 1, "IPv4 there: EINVAL returned (err %d, %d probes)",
+          err, probes);
+    probes = 0;
+    CHECK(pk_sock_setopt(&s, ttl, 64) == 0 && probes == 0, "an IPv4 half that works: no probe");
+    CHECK(pk_sys_setint(s.fd, IPPROTO_IPV6, IPV6_V6ONLY, 1) == 0
+          && pk_sock_setopt(&s, ttl, 0) == 0 && probes == 0,
+          "v6only: no IPv4 half, no probe");
+    pk_sockopt_set_probe(NULL);
+    pk_sock_close(&s);
+}
+
 int main(void)
 {
     test_format();
@@ -292,7 +418,11 @@ int main(void)
     test_decode();
     test_encode();
     test_reply_rules();
+    test_reply_without_lookup();
+    test_iface_pick();
+    test_iface_system();
     test_ipv4_disabled_rule();
+    test_ipv4_half_real_path();
     printf("C unit tests: %d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

@@ -4,12 +4,15 @@
  * ipi_addr (Windows has no spec_dst) and IN6_PKTINFO, padded as
  * WSA_CMSG_SPACE says. Wine's WSASendMsg ignores control data, so this is
  * where the Windows source selection is checked. Also: decoding of
- * hand-made WSARecvMsg control data, the reply-source rules without
- * spec_dst, the IPv4-disabled rule, and the WSAE* -> errname mapping.
+ * hand-made WSARecvMsg control data, the reply-source rules
+ * (spec/c/reply_cases.h: the cases without spec_dst are Windows'), the
+ * adapter list, the IPv4-disabled rule, and the WSAE* -> errname mapping.
  * Prints a closing line "N passed, N failed". */
 #include "pk_addr.h"
 #include "pk_cmsg.h"
+#include "pk_iface.h"
 #include "pk_sock.h"
+#include "../c/reply_cases.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -245,25 +248,46 @@ static void test_decode(void)
     CHECK(info.has == 0, "short control data ignored");
 }
 
-/* Without spec_dst: a unicast request is answered from its address with no
- * ifindex; a broadcast one from the interface only (ipi_addr 0.0.0.0, so
- * Windows picks that interface's own address). */
+/* The README's reply rules, case by case (spec/c/reply_cases.h) over a
+ * stand-in host: among them the Windows cases, with no spec_dst, where a
+ * subnet broadcast is recognised by not being an address of the host and
+ * answered from the arrival interface's own address (never from the
+ * broadcast address, which was the Windows bug). */
 static void test_reply_rules(void)
 {
-    pk_request req;
-    pk_sendsrc src;
-    memset(&req, 0, sizeof req);
-    req.family = AF_INET;
-    req.has_dst = 1;
-    memcpy(req.dst, "\xc0\x00\x02\x01", 4);
-    req.ifindex = 3;
-    pk_reply_source(&req, NULL, NULL, &src);
-    CHECK(src.has == PK_SRC_ADDR && memcmp(src.addr, "\xc0\x00\x02\x01", 4) == 0,
-          "unicast: source is the address, no ifindex (has %u)", src.has);
-    memcpy(req.dst, "\xff\xff\xff\xff", 4);
-    pk_reply_source(&req, NULL, NULL, &src);
-    CHECK(src.has == PK_SRC_IFINDEX && src.ifindex == 3,
-          "broadcast: ifindex only (has %u)", src.has);
+    rc_host h;
+    char why[160];
+    size_t i;
+    rc_host_init(&h);
+    for (i = 0; i < RC_NCASES; i++) {
+        why[0] = '\0';
+        CHECK(rc_check(&rc_cases[i], &h, why, sizeof why), "reply rule '%s': %s",
+              rc_cases[i].what, why);
+    }
+}
+
+/* GetAdaptersAddresses through pk_iface_list: the loopback adapter with
+ * 127.0.0.1, under the index if_nametoindex knows its name by, and the
+ * lookup the reply rules use over it. */
+static void test_iface_list(void)
+{
+    pk_iflist l;
+    unsigned char peer[4] = {127, 0, 0, 9}, a[4];
+    uint32_t lo = 0;
+    size_t i;
+    CHECK(pk_iface_list(&l) == 0, "pk_iface_list");
+    for (i = 0; i < l.naddrs; i++)
+        if (l.addrs[i].family == AF_INET && l.addrs[i].addr[0] == 127 && l.addrs[i].addr[3] == 1)
+            lo = l.addrs[i].ifindex;
+    CHECK(lo != 0, "an adapter has 127.0.0.1");
+    for (i = 0; i < l.nifs; i++)
+        if (l.ifs[i].index == lo)
+            CHECK(l.ifs[i].name[0] && if_nametoindex(l.ifs[i].name) == lo,
+                  "its name '%s' maps back to index %u", l.ifs[i].name, (unsigned)lo);
+    pk_iface_free(&l);
+    CHECK(pk_iface_addr(NULL, lo, AF_INET, peer, a) == 0 && a[0] == 127 && a[3] == 1,
+          "lookup on the loopback adapter");
+    CHECK(pk_iface_addr(NULL, 999999, AF_INET, peer, a) == ENODEV, "vanished interface");
 }
 
 static int probe_gone(void) { return EAFNOSUPPORT; }
@@ -286,8 +310,25 @@ static void test_rules_and_names(void)
     CHECK(IP_PKTINFO == 19 && IPV6_PKTINFO == 19, "option value 19");
 }
 
+/* The seed's WSANOTINITIALISED rule: in this fresh process nothing has
+ * started Winsock, so socket() fails with WSANOTINITIALISED; after
+ * pk_sys_init (what luaopen_pktinfo_core calls first) it works. Must run
+ * before anything else here touches Winsock. */
+static void test_winsock_start(void)
+{
+    SOCKET fd = socket(AF_INET, SOCK_DGRAM, 0);
+    int code = fd == INVALID_SOCKET ? WSAGetLastError() : 0;
+    if (fd != INVALID_SOCKET) closesocket(fd);
+    CHECK(code == WSANOTINITIALISED, "before: socket() fails with WSANOTINITIALISED (%d)", code);
+    CHECK(pk_sys_init() == 0, "pk_sys_init");
+    fd = socket(AF_INET, SOCK_DGRAM, 0);
+    CHECK(fd != INVALID_SOCKET, "after pk_sys_init: socket() works (%d)", WSAGetLastError());
+    if (fd != INVALID_SOCKET) closesocket(fd);
+}
+
 int main(void)
 {
+    test_winsock_start();
     test_encode_ip4();
     test_encode_ip4_ifindex_only();
     test_encode_ip6();
@@ -296,6 +337,7 @@ int main(void)
     test_encode_refusals();
     test_decode();
     test_reply_rules();
+    test_iface_list();
     test_rules_and_names();
     printf("Windows cmsg C tests: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

@@ -117,6 +117,19 @@ static int t_sleep(lua_State *L)
     return 0;
 }
 
+/* package.loadlib(path, "wintest_socket_error")() -> the WSA code of a
+ * socket() call made now (0 if it worked): loaded that way, without
+ * luaopen_wintest (which starts Winsock), it shows whether anything else
+ * in the process has started Winsock. */
+__declspec(dllexport) int wintest_socket_error(lua_State *L);
+__declspec(dllexport) int wintest_socket_error(lua_State *L)
+{
+    SOCKET fd = socket(AF_INET, SOCK_DGRAM, 0);
+    lua_pushinteger(L, fd == INVALID_SOCKET ? WSAGetLastError() : 0);
+    if (fd != INVALID_SOCKET) closesocket(fd);
+    return 1;
+}
+
 static const luaL_Reg functions[] = {
     {"tcp", t_tcp}, {"udp_blocking", t_udp_blocking},
     {"closesocket", t_closesocket}, {"setsockopt", t_setsockopt},
