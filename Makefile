@@ -67,13 +67,17 @@ demo: deps-test $(MODULE)
 test: deps-test $(MODULE) $(CTESTS)
 	@LUA=$(LUA) BUILD=$(BUILD) sh .ci/busted
 
+# The pktinfo command goes to $(PREFIX)/bin, its first line naming $(LUA).
 install: $(MODULE)
-	install -d $(DESTDIR)$(LUA_CMOD)/pktinfo $(DESTDIR)$(LUA_LMOD)
+	install -d $(DESTDIR)$(LUA_CMOD)/pktinfo $(DESTDIR)$(LUA_LMOD) $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(MODULE) $(DESTDIR)$(LUA_CMOD)/pktinfo/core.so
 	install -m 0644 lua/pktinfo.lua $(DESTDIR)$(LUA_LMOD)/pktinfo.lua
+	sed '1s|^#!.*|#!/usr/bin/env $(LUA)|' bin/pktinfo >$(DESTDIR)$(PREFIX)/bin/pktinfo
+	chmod 0755 $(DESTDIR)$(PREFIX)/bin/pktinfo
 
 uninstall:
-	rm -f $(DESTDIR)$(LUA_CMOD)/pktinfo/core.so $(DESTDIR)$(LUA_LMOD)/pktinfo.lua
+	rm -f $(DESTDIR)$(LUA_CMOD)/pktinfo/core.so $(DESTDIR)$(LUA_LMOD)/pktinfo.lua \
+	    $(DESTDIR)$(PREFIX)/bin/pktinfo
 
 clean:
 	rm -rf $(BUILD)

@@ -12,7 +12,9 @@ description = {
     Datagram and raw sockets whose recv() returns, with each packet, the
     local address it was sent to and the interface it arrived on
     (IP_PKTINFO / IPV6_PKTINFO), and whose reply() answers from exactly that
-    address and interface. All control-message handling is in C.
+    address and interface. All control-message handling is in C. The
+    pktinfo command (listen, echo, send, ifaces) shows the same from a
+    shell, for quick network prototyping.
   ]],
   license = "MIT",
   labels = { "networking", "udp", "sockets" },
@@ -36,6 +38,12 @@ build = {
       incdirs = { "src" },
     },
   },
+  -- The command-line tool (luarocks wraps it to run with this tree's Lua).
+  install = {
+    bin = { pktinfo = "bin/pktinfo" },
+  },
+  -- LuaCATS annotations for editors; kept with the rock, not a module.
+  copy_directories = { "types" },
   platforms = {
     win32 = {
       modules = {

@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#define PK_VERSION "0.1.0"
+#define PK_VERSION "0.2.0"
 
 #if defined(_WIN32)
 #define PK_EXPORT __declspec(dllexport)

@@ -1,0 +1,283 @@
+---@meta pktinfo
+-- luacheck: ignore 212 241
+-- LuaCATS annotations of lua-pktinfo for lua-language-server: completion
+-- and type checks in editors. Not a module (never `require` it): add this
+-- directory to the language server's library, e.g. in .luarc.json
+--   { "workspace.library": ["path/to/lua-pktinfo/types"] }
+-- The README's API tables are the reference; spec/64-cli_types_spec.lua
+-- checks that every method and info-table field named there is here, and
+-- nothing more.
+
+---@alias pktinfo.family "inet"|"inet6"
+
+---@alias pktinfo.option
+---| "reuseaddr"
+---| "reuseport"
+---| "broadcast"
+---| "rcvbuf"          # integer; Linux reports double
+---| "sndbuf"          # integer; Linux reports double
+---| "v6only"
+---| "ttl"             # integer: TTL / hop limit of every datagram sent
+---| "recvttl"         # info.ttl
+---| "recvtos"         # info.tos, info.ecn
+---| "timestamp"       # info.time
+---| "rxq_ovfl"        # info.dropped (Linux)
+---| "multicast-ttl"
+---| "multicast-loop"
+---| "multicast-if"    # an interface name or index
+
+--- Options of `udp`, `raw` and `wrap`, set before `bind`. An unknown key raises.
+---@class pktinfo.opts
+---@field v6only? boolean an `inet6` socket takes only IPv6 (default: dual-stack)
+---@field reuseaddr? boolean
+---@field reuseport? boolean
+---@field broadcast? boolean
+---@field rcvbuf? integer
+---@field sndbuf? integer
+---@field pktinfo? boolean turn packet info on at creation
+---@field timeout? number seconds; see `settimeout`
+---@field own? boolean `wrap` only: closing the socket closes the descriptor
+
+--- What `recv` reports about one datagram.
+---@class pktinfo.info
+---@field from string the sender's address (IPv4 text for IPv4 datagrams, also on dual-stack sockets; link-local with `%scope`)
+---@field port integer the sender's port (0 for raw sockets)
+---@field family pktinfo.family the datagram's IP version
+---@field addr? string packet info on: the destination address in the packet's header
+---@field ifindex? integer packet info on: the index of the interface it arrived on
+---@field spec_dst? string packet info on, IPv4 (Linux): the local address a reply should come from
+---@field truncated boolean the datagram was longer than `size`
+---@field ctruncated? true only when the kernel had to cut the control data
+---@field ttl? integer option `recvttl`: IPv4 TTL or IPv6 hop limit
+---@field tos? integer option `recvtos`: IPv4 TOS or IPv6 traffic class
+---@field ecn? integer option `recvtos`: the two low bits of `tos` (0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE)
+---@field time? number option `timestamp`: kernel receive time, seconds since the epoch
+---@field dropped? integer option `rxq_ovfl` (Linux): datagrams dropped so far on this socket for lack of buffer space
+
+--- One datagram of `recvmany`: its info table with the data added.
+---@class pktinfo.msg: pktinfo.info
+---@field data string
+
+--- A source read literally (any table without `from`); an info table
+--- (with `from`) is read by the reply rules instead.
+---@class pktinfo.src
+---@field addr? string the source address
+---@field ifindex? integer the outgoing interface
+---@field ttl? integer TTL / hop limit of this datagram only
+---@field tos? integer TOS / traffic class of this datagram only
+
+--- One item of `sendmany`: `to`/`port` default to `from`/`port`, so an
+--- info table from `recvmany` with `data` replaced is an item.
+---@class pktinfo.item: pktinfo.src
+---@field data string
+---@field to? string
+---@field port? integer
+---@field from? string
+
+--- A datagram or raw socket. Methods the operating system refuses return
+--- `nil, message, errname`; a closed socket gives `nil, "closed", "EBADF"`,
+--- a timeout `nil, "timeout", "ETIMEDOUT"`.
+---@class pktinfo.socket
+local socket = {}
+
+--- Binds to a local address (`"*"`: the wildcard of the socket's family) and port.
+---@param addr string
+---@param port integer
+---@return true|nil ok
+---@return string? err
+---@return string? errname
+function socket:bind(addr, port) end
+
+--- The local address, port and family (a v4-mapped address shows as IPv4, family `"inet"`).
+---@return string|nil addr
+---@return integer|string port_or_err
+---@return string family_or_errname
+function socket:getsockname() end
+
+--- Turns packet info on or off (on a dual-stack socket, for IPv4 and IPv6).
+---@param on any truthiness
+---@return true|nil ok
+---@return string? err
+---@return string? errname
+function socket:setpktinfo(on) end
+
+--- Whether packet info is on, read back from the kernel.
+---@return boolean|nil on
+---@return string? err
+---@return string? errname
+function socket:getpktinfo() end
+
+--- Receives one datagram (default `size` 65535, at most 1 MiB); with
+--- `into`, fills and returns that table.
+---@param size? integer
+---@param into? table
+---@return string|nil data
+---@return pktinfo.info|string info_or_err
+---@return string? errname
+function socket:recv(size, into) end
+
+--- Up to `n` (1..1024) datagrams in one call; waits for the first only.
+---@param n integer
+---@param size? integer
+---@param into? pktinfo.msg[]
+---@return pktinfo.msg[]|nil msgs
+---@return string? err
+---@return string? errname
+function socket:recvmany(n, size, into) end
+
+--- Sends a list of datagrams in one call; returns how many were sent.
+---@param list pktinfo.item[]
+---@return integer|nil count
+---@return string? err
+---@return string? errname
+function socket:sendmany(list) end
+
+--- Sends one datagram; `src` chooses the source (a literal table, or an
+--- info table read by the reply rules).
+---@param data string
+---@param addr string
+---@param port integer
+---@param src? pktinfo.src|pktinfo.info
+---@return integer|nil bytes
+---@return string? err
+---@return string? errname
+function socket:sendto(data, addr, port, src) end
+
+--- Answers a datagram from the address and interface it arrived on:
+--- `sendto(data, info.from, info.port, info)`.
+---@param data string
+---@param info pktinfo.info
+---@return integer|nil bytes
+---@return string? err
+---@return string? errname
+function socket:reply(data, info) end
+
+--- Sets a socket option.
+---@param name pktinfo.option
+---@param value boolean|integer|string
+---@return true|nil ok
+---@return string? err
+---@return string? errname
+function socket:setoption(name, value) end
+
+--- Reads a socket option back from the kernel.
+---@param name pktinfo.option
+---@return boolean|integer|string|nil value
+---@return string? err
+---@return string? errname
+function socket:getoption(name) end
+
+--- Joins a multicast group, on an interface (name or index; `nil`/`0`: the
+--- kernel's route to the group); with `source`, only that sender's datagrams.
+---@param group string
+---@param iface? string|integer
+---@param source? string
+---@return true|nil ok
+---@return string? err
+---@return string? errname
+function socket:join(group, iface, source) end
+
+--- Leaves a multicast group (see `join`).
+---@param group string
+---@param iface? string|integer
+---@param source? string
+---@return true|nil ok
+---@return string? err
+---@return string? errname
+function socket:leave(group, iface, source) end
+
+--- `nil` or negative: block; `0`: never wait; `t > 0`: seconds.
+---@param t number|nil
+---@return true
+function socket:settimeout(t) end
+
+--- The descriptor, for event loops; `-1` once closed.
+---@return integer
+function socket:getfd() end
+
+--- The cqueues polling protocol: the descriptor.
+---@return integer
+function socket:pollfd() end
+
+--- The cqueues polling protocol: always `"r"`.
+---@return "r"
+function socket:events() end
+
+--- The cqueues polling protocol: the `settimeout` value in seconds, or nil.
+---@return number?
+function socket:timeout() end
+
+--- Lets LuaSocket's `socket.select` take the socket.
+---@return false
+function socket:dirty() end
+
+--- Closes the socket; idempotent.
+---@return true
+function socket:close() end
+
+---@class pktinfo
+---@field _VERSION string the module's version, e.g. "0.2.0"
+---@field IP_PKTINFO integer the platform's option number (8 on Linux, 19 on Windows)
+---@field IPV6_PKTINFO integer the platform's option number (50 on Linux, 19 on Windows)
+local pktinfo = {}
+
+--- A UDP socket; `inet6` is dual-stack unless `opts.v6only`.
+---@param family? pktinfo.family
+---@param opts? pktinfo.opts
+---@return pktinfo.socket|nil sock
+---@return string? err
+---@return string? errname
+function pktinfo.udp(family, opts) end
+
+--- A raw socket (needs root or CAP_NET_RAW); `protocol` a number or a name
+--- ("icmp", "icmpv6", "udp", ...).
+---@param family pktinfo.family
+---@param protocol integer|string
+---@param opts? pktinfo.opts
+---@return pktinfo.socket|nil sock
+---@return string? err
+---@return string? errname
+function pktinfo.raw(family, protocol, opts) end
+
+--- Adopts a descriptor, or an object with `:getfd()` (a LuaSocket udp
+--- object); borrowed unless `opts.own`.
+---@param fd_or_object integer|{ getfd: fun(self): integer }
+---@param opts? pktinfo.opts
+---@return pktinfo.socket|nil sock
+---@return string? err
+---@return string? errname
+function pktinfo.wrap(fd_or_object, opts) end
+
+--- The name of an interface index.
+---@param ifindex integer
+---@return string|nil name
+---@return string? err
+---@return string? errname
+function pktinfo.ifname(ifindex) end
+
+--- The index of an interface name.
+---@param name string
+---@return integer|nil ifindex
+---@return string? err
+---@return string? errname
+function pktinfo.ifindex(name) end
+
+--- One interface of `pktinfo.interfaces()`.
+---@class pktinfo.interface
+---@field index integer the interface index
+---@field name string its name
+---@field up boolean whether it is up
+---@field addrs string[] its addresses as "addr/prefix" ("fe80::1%eth0/64" for link-local IPv6)
+
+--- The host's interfaces, with their addresses.
+---@return pktinfo.interface[]|nil list
+---@return string? err
+---@return string? errname
+function pktinfo.interfaces() end
+
+--- One readable line for an info table.
+---@param info pktinfo.info
+---@return string
+function pktinfo.describe(info) end
+
+return pktinfo
