@@ -20,6 +20,22 @@ local function server(timeout)
   return s, function(data, addr) net.send(addr or "127.0.0.1", port, data) end
 end
 
+-- Wall-clock seconds (for gaps between ticks) and process CPU seconds.
+local function now() return require("socket").gettime() end
+local cpu = os.clock
+
+-- The contract for every loop (README, "Event loops"): with a socket
+-- timeout of 1 s and nothing arriving, a 100 ms ticker in the same loop
+-- never waits more than 150 ms, and 2 s of idling cost under 50 ms CPU.
+local IDLE, TICK, MAX_GAP, MAX_CPU = 2, 0.1, 0.15, 0.05
+
+--- Asserts the ticker's largest gap and the loop's CPU time.
+local function assert_calm(gap, used, ticks)
+  assert.is_true(ticks >= IDLE / TICK * 0.8, "the ticker ticked only " .. ticks .. " times")
+  assert.is_true(gap < MAX_GAP, ("the ticker waited %.3f s between ticks"):format(gap))
+  assert.is_true(used < MAX_CPU, ("%.3f s of CPU for %d s idle"):format(used, IDLE))
+end
+
 describe("cqueues", function()
   local cqueues, why = need("cqueues", "lua-cqueues")
 
@@ -76,6 +92,38 @@ describe("cqueues", function()
     s:close()
   end)
 
+  it("never blocks or spins the loop: a 100 ms ticker beside an idle socket with timeout 1 s", function()
+    if why then pending(why) return end
+    local s, send = server(1)
+    local cq = cqueues.new()
+    local gap, ticks, stop, served = 0, 0, false, 0
+    cq:wrap(function()
+      local t = now()
+      while not stop do
+        cqueues.sleep(TICK)
+        local n = now()
+        gap, ticks, t = math.max(gap, n - t), ticks + 1, n
+      end
+    end)
+    cq:wrap(function()
+      local deadline = now() + IDLE
+      while now() < deadline do
+        cqueues.poll(s)                -- wakes on a datagram or when timeout() runs out
+        local list, err = s:recvmany(64)
+        if list then served = served + #list else assert.equal("timeout", err) end
+      end
+      stop = true
+    end)
+    cq:wrap(function() cqueues.sleep(0.5); send("one datagram half-way") end)
+    local c0 = cpu()
+    assert(cq:loop())
+    local used = cpu() - c0
+    cq:close()
+    s:close()
+    assert.equal(1, served)
+    assert_calm(gap, used, ticks)
+  end)
+
   it("lets a descriptor be cancelled, then closed, inside the loop", function()
     if why then pending(why) return end
     local s, send = server(5)
@@ -101,6 +149,33 @@ end)
 
 describe("luv", function()
   local uv, why = need("luv", "lua-luv")
+
+  it("never blocks or spins the loop: a 100 ms ticker beside an idle socket with timeout 1 s", function()
+    if why then pending(why) return end
+    local s, send = server(1)
+    local gap, ticks, served = 0, 0, 0
+    local poll = uv.new_poll(s:getfd())
+    local ticker, half, stop = uv.new_timer(), uv.new_timer(), uv.new_timer()
+    local t = now()
+    ticker:start(TICK * 1000, TICK * 1000, function()
+      local n = now()
+      gap, ticks, t = math.max(gap, n - t), ticks + 1, n
+    end)
+    poll:start("r", function()
+      local list, err = s:recvmany(64)
+      if list then served = served + #list else assert.equal("timeout", err) end
+    end)
+    half:start(500, 0, function() send("one datagram half-way") end)
+    stop:start(IDLE * 1000, 0, function() uv.stop() end)
+    local c0 = cpu()
+    uv.run()
+    local used = cpu() - c0
+    for _, h in ipairs { poll, ticker, half, stop } do h:stop(); h:close() end
+    uv.run("nowait")
+    s:close()
+    assert.equal(1, served)
+    assert_calm(gap, used, ticks)
+  end)
 
   it("polls getfd() with uv.new_poll and drains with recvmany", function()
     if why then pending(why) return end
@@ -128,6 +203,25 @@ end)
 
 describe("LuaSocket socket.select", function()
   local socket, why = need("socket", "lua-socket")
+
+  it("never blocks or spins the loop: a 100 ms ticker beside an idle socket with timeout 1 s", function()
+    if why then pending(why) return end
+    local s, send = server(1)
+    local gap, ticks, served, sent = 0, 0, 0, false
+    local c0, t0 = cpu(), now()
+    local t = t0
+    while now() - t0 < IDLE do
+      local ready = socket.select({ s }, nil, TICK)   -- the loop's own tick
+      if ready[s] then served = served + #assert(s:recvmany(64)) end
+      local n = now()
+      if n - t >= TICK * 0.9 then gap, ticks, t = math.max(gap, n - t), ticks + 1, n end
+      if not sent and n - t0 > 0.5 then send("one datagram half-way"); sent = true end
+    end
+    local used = cpu() - c0
+    s:close()
+    assert.equal(1, served)
+    assert_calm(gap, used, ticks)
+  end)
 
   it("accepts pktinfo sockets (getfd, dirty)", function()
     if why then pending(why) return end
