@@ -172,6 +172,30 @@ function rig.asymmetric()
   end)
 end
 
+--- One link whose server end can be renamed and removed: r.server with
+-- s0, r.client with c0, IPv6 link-local addresses only (r.ll_s0,
+-- r.ll_c0), kept while a link is down (a rename needs it down).
+function rig.renaming()
+  return build(function(r)
+    local S, C = add_ns(r, "pkrs"), add_ns(r, "pkrc")
+    r.server, r.client = S, C
+    for _, ns in ipairs { S, C } do
+      rig.proc_sys(ns, "net/ipv6/conf/all/keep_addr_on_down", 1)
+      rig.proc_sys(ns, "net/ipv6/conf/default/keep_addr_on_down", 1)
+    end
+    must(("ip link add s0 netns %s type veth peer name c0 netns %s"):format(S, C))
+    run_all({ "ip -n S link set s0 up", "ip -n C link set c0 up" }, { S = S, C = C })
+    read_ifindexes(r, { { S, "s0" }, { C, "c0" } })
+    for _ = 1, 50 do
+      r.ll_s0 = read(("ip -n %s -6 -o addr show dev s0 scope link"):format(S)):match("inet6 (fe80::[%x:]+)/")
+      r.ll_c0 = read(("ip -n %s -6 -o addr show dev c0 scope link"):format(C)):match("inet6 (fe80::[%x:]+)/")
+      if r.ll_s0 and r.ll_c0 then break end
+      os.execute("sleep 0.1")
+    end
+    assert(r.ll_s0 and r.ll_c0, "no link-local addresses")
+  end)
+end
+
 --- Removes a rig (and everything running in it).
 function rig.down(r)
   if not (r and r.up) then return end
