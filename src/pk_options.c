@@ -20,6 +20,10 @@ static const pk_option options[] = {
     {"sndbuf", PK_OPTK_INT, PK_OPTL_SOCKET, SOL_SOCKET, SO_SNDBUF, NONE, NONE},
     {"v6only", PK_OPTK_BOOL, PK_OPTL_IPV6ONLY, NONE, NONE, IPPROTO_IPV6, IPV6_V6ONLY},
     {"ttl", PK_OPTK_INT, PK_OPTL_IP, IPPROTO_IP, IP_TTL, IPPROTO_IPV6, IPV6_UNICAST_HOPS},
+#ifdef IPV6_TCLASS
+    /* the TOS (IPv4) / traffic class (IPv6) of every datagram sent */
+    {"tos", PK_OPTK_INT, PK_OPTL_IP, IPPROTO_IP, IP_TOS, IPPROTO_IPV6, IPV6_TCLASS},
+#endif
 #ifdef IP_RECVTTL
     {"recvttl", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_RECVTTL, IPPROTO_IPV6, IPV6_RECVHOPLIMIT},
 #endif
