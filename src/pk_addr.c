@@ -1,5 +1,5 @@
 /* Address text <-> binary. The formatter writes exactly what inet_ntop
- * writes (checked against it in spec/c/test_addr.c) at a fraction of the
+ * writes (checked against it in spec/c/test_c.c and spec/fuzz/fuzz_addr.c) at a fraction of the
  * cost, because it runs once or twice for every datagram received. */
 #include "pk_addr.h"
 

@@ -18,6 +18,7 @@
 ---| "sndbuf"          # integer; Linux reports double
 ---| "v6only"
 ---| "ttl"             # integer: TTL / hop limit of every datagram sent
+---| "tos"             # integer: TOS / traffic class of every datagram sent
 ---| "recvttl"         # info.ttl
 ---| "recvtos"         # info.tos, info.ecn
 ---| "timestamp"       # info.time
@@ -66,13 +67,20 @@
 ---@field ttl? integer TTL / hop limit of this datagram only
 ---@field tos? integer TOS / traffic class of this datagram only
 
+--- TTL and TOS of one datagram (`reply`'s `out`, a `sendmany` item's `out`).
+---@class pktinfo.out
+---@field ttl? integer TTL / hop limit of this datagram only
+---@field tos? integer TOS / traffic class of this datagram only
+
 --- One item of `sendmany`: `to`/`port` default to `from`/`port`, so an
---- info table from `recvmany` with `data` replaced is an item.
+--- info table from `recvmany` with `data` replaced is an item (an info
+--- table's own ttl/tos are never sent: use `out`).
 ---@class pktinfo.item: pktinfo.src
 ---@field data string
 ---@field to? string
 ---@field port? integer
 ---@field from? string
+---@field out? pktinfo.out
 
 --- A datagram or raw socket. Methods the operating system refuses return
 --- `nil, message, errname`; a closed socket gives `nil, "closed", "EBADF"`,
@@ -125,11 +133,14 @@ function socket:recv(size, into) end
 ---@return string? errname
 function socket:recvmany(n, size, into) end
 
---- Sends a list of datagrams in one call; returns how many were sent.
+--- Sends up to 1024 datagrams in one call; returns how many were sent,
+--- and when some were not: the first one's error and the list of items
+--- not sent.
 ---@param list pktinfo.item[]
 ---@return integer|nil count
 ---@return string? err
 ---@return string? errname
+---@return integer[]? failed
 function socket:sendmany(list) end
 
 --- Sends one datagram; `src` chooses the source (a literal table, or an
@@ -144,13 +155,15 @@ function socket:sendmany(list) end
 function socket:sendto(data, addr, port, src) end
 
 --- Answers a datagram from the address and interface it arrived on:
---- `sendto(data, info.from, info.port, info)`.
+--- `sendto(data, info.from, info.port, info)`; `out` sets the TTL and TOS
+--- of this datagram (the request's own are never sent back).
 ---@param data string
 ---@param info pktinfo.info
+---@param out? pktinfo.out
 ---@return integer|nil bytes
 ---@return string? err
 ---@return string? errname
-function socket:reply(data, info) end
+function socket:reply(data, info, out) end
 
 --- Sets a socket option.
 ---@param name pktinfo.option
