@@ -15,6 +15,7 @@ local function pack(...) return { n = select("#", ...), ... } end
 
 --- An object whose finalizer is fn, dropped at once (5.1/LuaJIT have no
 -- table finalizers: newproxy there).
+local newproxy = rawget(_G, "newproxy")
 local function drop_with_finalizer(fn)
   if newproxy then
     local p = newproxy(true)
@@ -359,6 +360,7 @@ describe("metamethods of table arguments", function()
     for i = 1, 2 do rawset(list, i, setmetatable({}, mt)) end
     assert.equal(list, r:recvmany(64, nil, list))
     assert.equal(0, calls)
+    local rawlen = rawget(_G, "rawlen")
     assert.equal(7, rawlen and rawlen(list) or #list)
     for i = 1, 7 do consistent(rawget(rawget(list, i), "data"), rawget(list, i)) end
     r:close(); c10:close(); c20:close()

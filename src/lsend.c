@@ -212,6 +212,7 @@ int pk_m_reply(lua_State *L)
     pk_outmsg o;
     int err;
 
+    src.has = 0;
     o.data = luaL_checklstring(L, 2, &o.len);
     luaL_checktype(L, 3, LUA_TTABLE);
     if (!lua_isnoneornil(L, 4)) luaL_checktype(L, 4, LUA_TTABLE);
@@ -238,6 +239,7 @@ static int read_item(lua_State *L, const pk_sock *s, int i, pk_outmsg *o)
     pk_target to;
     pk_sendsrc src;
 
+    src.has = 0;
     w.item = i;
     if (get(L, item, PK_K_DATA) != LUA_TSTRING)
         pk_field_error(L, &w, "data", lua_pushfstring(L, "string expected, got %s",
