@@ -35,13 +35,10 @@ typedef struct pk_textkey {
 } pk_textkey;
 
 /* The socket userdata: the plain-C socket and what the binding keeps
- * beside it (lrecv.c). rbuf is NULL or the memory of the userdata in
- * slot PK_SLOT_RECVBUF, and NULL while a call has borrowed it; text[i]
- * is the address whose text is in slot PK_SLOT_TEXT + i. */
+ * beside it (lrecv.c): text[i] is the address whose text is in slot
+ * PK_SLOT_TEXT + i. */
 typedef struct pk_lsock {
     pk_sock sock;                /* first: a pk_lsock * is a pk_sock * */
-    unsigned char *rbuf;
-    size_t rbufcap;
     pk_textkey text[PK_TEXTS];
 } pk_lsock;
 

@@ -27,37 +27,41 @@ enum {
     OPT_TTL = 1 << 3, OPT_TOS = 1 << 4, OPT_TIME = 1 << 5, OPT_DROPPED = 1 << 6
 };
 
-/* Takes the socket's receive buffer if it has one of at least size
- * bytes, else makes a new one; pushes it (anchoring it on this call's
- * stack, whatever happens to the socket) and returns its memory. The
- * socket has no buffer until return_buffer. */
-static unsigned char *borrow_buffer(lua_State *L, pk_lsock *ls, size_t size)
+/* Takes the socket's receive buffer (user value PK_SLOT_RECVBUF) if it
+ * has one of at least size bytes, else makes a new one; pushes it
+ * (anchoring it on this call's stack, whatever happens to the socket) and
+ * returns its memory. The socket holds no buffer until return_buffer. */
+static unsigned char *borrow_buffer(lua_State *L, size_t size)
 {
-    unsigned char *b = ls->rbuf;
+    void *b;
     if (size == 0) size = 1;
-    if (b && ls->rbufcap >= size) {
-        ls->rbuf = NULL;
-        pk_getuv(L, 1, PK_SLOT_RECVBUF);
-        return b;
-    }
+    if (pk_getuv(L, 1, PK_SLOT_RECVBUF) == LUA_TUSERDATA
+        && (size_t)pk_rawlen(L, -1) >= size) {
+        b = lua_touserdata(L, -1);
+    } else {
+        lua_pop(L, 1);
 #if LUA_VERSION_NUM >= 504
-    return (unsigned char *)lua_newuserdatauv(L, size, 0);
+        b = lua_newuserdatauv(L, size, 0);
 #else
-    return (unsigned char *)lua_newuserdata(L, size);
+        b = lua_newuserdata(L, size);
 #endif
+    }
+    lua_pushnil(L);
+    pk_setuv(L, 1, PK_SLOT_RECVBUF);
+    return (unsigned char *)b;
 }
 
-/* Gives the buffer at idx back to the socket for its next call, unless
- * the socket was closed meanwhile, got another buffer, or this one is too
- * big to keep. */
-static void return_buffer(lua_State *L, pk_lsock *ls, int idx)
+/* Gives the buffer at idx back to socket s for its next call, unless the
+ * socket was closed meanwhile, got another buffer, or this one is too big
+ * to keep. */
+static void return_buffer(lua_State *L, const pk_sock *s, int idx)
 {
-    size_t size = (size_t)pk_rawlen(L, idx);
-    if (ls->sock.fd == PK_NO_SOCKET || ls->rbuf || size > PK_KEEP_BUF) return;
-    lua_pushvalue(L, idx);
-    pk_setuv(L, 1, PK_SLOT_RECVBUF);
-    ls->rbuf = (unsigned char *)lua_touserdata(L, idx);
-    ls->rbufcap = size;
+    if (s->fd == PK_NO_SOCKET || (size_t)pk_rawlen(L, idx) > PK_KEEP_BUF) return;
+    if (pk_getuv(L, 1, PK_SLOT_RECVBUF) == LUA_TNIL) {
+        lua_pushvalue(L, idx);
+        pk_setuv(L, 1, PK_SLOT_RECVBUF);
+    }
+    lua_pop(L, 1);
 }
 
 /* t[key k] = the value at stack index v (raw; allocates nothing). */
@@ -248,20 +252,20 @@ int pk_m_recv(lua_State *L)
 
     if (into) luaL_checktype(L, 3, LUA_TTABLE);
     lua_settop(L, 3);
-    d.data = borrow_buffer(L, ls, size);              /* 4 */
+    d.data = borrow_buffer(L, size);              /* 4 */
     if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
     d.cap = size;
     err = pk_sock_recv(s, &d);
     s->poll_deadline = 0;
     if (err) {
-        return_buffer(L, ls, 4);
+        return_buffer(L, s, 4);
         return pk_push_error(L, err);
     }
     lua_pushlstring(L, (const char *)d.data, d.len);  /* 5 */
     if (into) lua_pushvalue(L, 3);
     else lua_createtable(L, 0, 8);                     /* 6 */
     fill_info(L, ls, 6, &d, into, 0);
-    return_buffer(L, ls, 4);
+    return_buffer(L, s, 4);
     return 2;
 }
 
@@ -283,7 +287,7 @@ int pk_m_recvmany(lua_State *L)
     lua_settop(L, 4);
     /* n datagram records, then n slots of size bytes, in one buffer */
     head = (size_t)n * sizeof *d;
-    d = (pk_datagram *)(void *)borrow_buffer(L, ls, head + (size_t)n * size);  /* 5 */
+    d = (pk_datagram *)(void *)borrow_buffer(L, head + (size_t)n * size);  /* 5 */
     if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
     for (i = 0; i < (size_t)n; i++) {
         d[i].data = (unsigned char *)d + head + i * size;
@@ -292,7 +296,7 @@ int pk_m_recvmany(lua_State *L)
     err = pk_sock_recvmany(s, d, (size_t)n, &got);
     s->poll_deadline = 0;
     if (err) {
-        return_buffer(L, ls, 5);
+        return_buffer(L, s, 5);
         return pk_push_error(L, err);
     }
     if (into) lua_pushvalue(L, 4);
@@ -315,7 +319,7 @@ int pk_m_recvmany(lua_State *L)
         lua_pushnil(L);
         lua_rawseti(L, 6, (lua_Integer)i);
     }
-    return_buffer(L, ls, 5);
+    return_buffer(L, s, 5);
     lua_settop(L, 6);
     return 1;
 }

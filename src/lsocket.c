@@ -256,8 +256,6 @@ static int m_close(lua_State *L)
     if (s && s->fd != PK_NO_SOCKET) {
         int i;
         pk_sock_close(s);
-        /* a call that borrowed the buffer anchors it itself */
-        ((pk_lsock *)s)->rbuf = NULL;
         memset(((pk_lsock *)s)->text, 0, sizeof ((pk_lsock *)s)->text);
         for (i = PK_SLOT_OBJECT; i <= PK_NUV; i++) {
             lua_pushnil(L);
