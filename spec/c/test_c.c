@@ -1,6 +1,6 @@
 /* Unit tests of the plain-C layer, with no Lua: the address formatter
  * against inet_ntop, the parser, control-message decode and encode (exact
- * bytes), the reply-source rules (spec/c/reply_cases.h), the interface
+ * bytes; every platform's in test_platforms.c), the reply-source rules (spec/c/reply_cases.h), the interface
  * list and lookup, and the IPv4-disabled rule, also on its real path
  * through pk_sock_setopt. Prints one
  * line per failure and a closing count; exits non-zero on any failure. */
@@ -9,17 +9,12 @@
 #include "pk_iface.h"
 #include "pk_sock.h"
 #include "reply_cases.h"
+#include "check.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...) do { \
-    if (cond) passed++; \
-    else { failed++; printf("FAIL %s:%d: ", __FILE__, __LINE__); \
-           printf(__VA_ARGS__); printf("\n"); } } while (0)
+int pk_passed, pk_failed;
 
 /* Our IPv6 text must equal inet_ntop's, byte for byte. */
 static void check_ip6(const unsigned char a[16])
@@ -423,6 +418,7 @@ int main(void)
     test_iface_system();
     test_ipv4_disabled_rule();
     test_ipv4_half_real_path();
-    printf("C unit tests: %d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    test_platforms();
+    printf("C unit tests: %d passed, %d failed\n", pk_passed, pk_failed);
+    return pk_failed != 0;
 }
