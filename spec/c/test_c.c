@@ -83,6 +83,13 @@ static void test_parse(void)
     CHECK(pk_addr_parse("fe80::1%1", 9, &sa) == 0 && sa.v6.sin6_scope_id == 1, "scope index");
     CHECK(pk_addr_parse("fe80::1%lo", 10, &sa) == 0 && sa.v6.sin6_scope_id == if_nametoindex("lo"), "scope name");
     CHECK(pk_addr_parse("fe80::1%nosuchif0", 17, &sa) == PK_PARSE_NOSCOPE, "unknown scope");
+    CHECK(pk_addr_parse("fe80::1%4294967295", 18, &sa) == 0
+          && sa.v6.sin6_scope_id == 0xffffffffu, "largest scope index");
+    CHECK(pk_addr_parse("fe80::1%4294967296", 18, &sa) == PK_PARSE_BAD,
+          "scope index 2^32 (32-bit long: strtoul saturates)");
+    CHECK(pk_addr_parse("fe80::1%18446744073709551617", 28, &sa) == PK_PARSE_BAD,
+          "scope index past 2^64");
+    CHECK(pk_addr_parse("fe80::1%0", 9, &sa) == PK_PARSE_BAD, "scope index 0");
     CHECK(pk_addr_parse("localhost", 9, &sa) == PK_PARSE_BAD, "no names");
     CHECK(pk_addr_parse("", 0, &sa) == PK_PARSE_BAD, "empty");
     CHECK(pk_addr_parse("1.2.3.4\0x", 9, &sa) == PK_PARSE_BAD, "embedded NUL");
