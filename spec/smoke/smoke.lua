@@ -166,6 +166,31 @@ group("recvmany and sendmany", function()
   c:close()
 end)
 
+group("drops counted", function()
+  local s, port = server("inet", { rcvbuf = 1024, timeout = 0 })
+  assert(s:setoption("rxq_ovfl", true))
+  local c = assert(pktinfo.udp("inet"))
+  local sent = 300
+  for _ = 1, sent do assert(c:sendto(("x"):rep(200), "127.0.0.1", port)) end
+  local got, dropped = 0, nil
+  -- The kernel reports the count with the next datagram it queues: after
+  -- draining the burst, one more (counted as sent) carries the total.
+  for round = 1, 2 do
+    while true do
+      local list = s:recvmany(64)
+      if not list then break end
+      got = got + #list
+      dropped = list[#list].dropped
+    end
+    if round == 1 then assert(c:sendto("last", "127.0.0.1", port)); sent = sent + 1 end
+  end
+  check("a burst past the receive buffer drops some", dropped and dropped > 0, dropped)
+  check("received + dropped = sent", dropped and got + dropped == sent,
+    ("%d + %s"):format(got, tostring(dropped)))
+  s:close()
+  c:close()
+end)
+
 group("timeouts", function()
   local s, port = server("inet", { timeout = 0 })
   local data, err, name = s:recv()
