@@ -183,6 +183,18 @@ int pk_sys_get_iface4(pk_socket_t fd, int level, int name, struct in_addr *out)
     return getsockopt(fd, level, name, out, &len) ? errno : 0;
 }
 
+/* Copies an address into an RFC 3678 request, with sa_len where the
+ * system has it (SIN6_LEN): BSD kernels, macOS's among them, refuse a
+ * group or source whose sa_len is not its size. */
+static void put_rfc3678_addr(struct sockaddr_storage *to, const pk_sockaddr *a)
+{
+    socklen_t len = pk_sockaddr_len(a);
+    memcpy(to, a, len);
+#ifdef SIN6_LEN
+    ((struct sockaddr *)to)->sa_len = (uint8_t)len;
+#endif
+}
+
 /* Joins or leaves a source-specific membership: datagrams to group from
  * source only (RFC 4607). */
 static int source_membership(pk_sock *s, int join, const pk_sockaddr *group,
@@ -192,8 +204,8 @@ static int source_membership(pk_sock *s, int join, const pk_sockaddr *group,
     struct group_source_req r;
     memset(&r, 0, sizeof r);
     r.gsr_interface = ifindex;
-    memcpy(&r.gsr_group, group, pk_sockaddr_len(group));
-    memcpy(&r.gsr_source, source, pk_sockaddr_len(source));
+    put_rfc3678_addr(&r.gsr_group, group);
+    put_rfc3678_addr(&r.gsr_source, source);
     return setsockopt(s->fd,
                       group->sa.sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
                       join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP,
@@ -212,6 +224,18 @@ int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
 {
     if (source) return source_membership(s, join, group, ifindex, source);
     if (group->sa.sa_family == AF_INET) {
+#ifdef MCAST_JOIN_GROUP
+        /* RFC 3678's request carries the index on every system that has
+         * it; macOS reads IP_ADD_MEMBERSHIP's argument as an ip_mreq and
+         * would drop an ip_mreqn's index (XNU inp_join_group). */
+        struct group_req r;
+        memset(&r, 0, sizeof r);
+        r.gr_interface = ifindex;
+        put_rfc3678_addr(&r.gr_group, group);
+        return setsockopt(s->fd, IPPROTO_IP,
+                          join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP,
+                          &r, sizeof r) ? errno : 0;
+#else
         struct ip_mreqn m;
         memset(&m, 0, sizeof m);
         m.imr_multiaddr = group->v4.sin_addr;
@@ -219,6 +243,7 @@ int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
         return setsockopt(s->fd, IPPROTO_IP,
                           join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
                           &m, sizeof m) ? errno : 0;
+#endif
     } else {
         struct ipv6_mreq m;
         memset(&m, 0, sizeof m);
