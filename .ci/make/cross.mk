@@ -14,7 +14,8 @@ CROSS_TARGETS ?= x86_64-macos aarch64-macos x86_64-linux-musl \
                  x86_64-windows-gnu x86-windows-gnu
 CROSS_CFLAGS = -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden -O2 \
                $(WARNINGS) -Werror
-CROSS_WIN_SRC = $(filter-out src/pk_sock_posix.c,$(SRC)) src/pk_sock_win.c
+# The Windows sources, as `make windows` builds them (.ci/make/windows.mk).
+CROSS_WIN_SRC = $(WIN_SRC)
 
 .PHONY: cross cross-zig
 
