@@ -13,7 +13,7 @@ set -eu
 root=$1
 pkgs="lua5.4 liblua5.4-0 liblua5.4-dev lua5.1 liblua5.1-0 liblua5.1-0-dev
       libreadline8 libtinfo6 lua-term lua-filesystem lua-system lua-socket
-      lua-cqueues libssl3 lua-luv libuv1"
+      lua-cqueues libssl3 lua-luv libuv1 lua-cjson"
 [ -f "$root/.complete" ] && exit 0
 export DEBIAN_FRONTEND=noninteractive
 

@@ -6,8 +6,10 @@
 #
 # Around the specs: bin/lua5.x runs the i386 interpreter with the i386
 # libraries on LD_LIBRARY_PATH and the i386 Lua C modules at the end of
-# LUA_CPATH (both inherited by the helper processes the specs start; busted
-# itself starts under the host's Lua, which must not see them); bin/cc and bin/gcc compile
+# LUA_CPATH (busted itself starts under the host's Lua, which must not see
+# them). It passes its own path as argv[0], so the specs, which start
+# helper processes with the interpreter that runs them (arg[-1]), start
+# them through it too, whatever LUA_CPATH they give. bin/cc and bin/gcc compile
 # -m32 (for the C the specs build: LuaRocks, the signal helper) except for
 # LuaJIT, whose only user is nginx's worker, a host (amd64) process.
 set -u
@@ -17,11 +19,11 @@ mkdir -p "$bin"
 lib="$PWD/$root/usr/lib/i386-linux-gnu:$PWD/$root/lib/i386-linux-gnu"
 for v in 5.4 5.1; do
   cat >"$bin/lua$v" <<WRAP
-#!/bin/sh
+#!/bin/bash
 LD_LIBRARY_PATH="$lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 LUA_CPATH="\${LUA_CPATH:-;;};$PWD/$root/usr/lib/i386-linux-gnu/lua/$v/?.so"
 export LD_LIBRARY_PATH LUA_CPATH
-exec "$PWD/$root/usr/bin/lua$v" "\$@"
+exec -a "\$0" "$PWD/$root/usr/bin/lua$v" "\$@"
 WRAP
   chmod +x "$bin/lua$v"
 done
