@@ -281,7 +281,8 @@ static int encode_src4(const pk_layout *L, unsigned char *buf, size_t cap,
         return put_msg(L, buf, cap, off, IPPROTO_IP, L->ip_sendsrcaddr,
                        src->addr, 4);
     }
-    if (L->tx_src4 != PK_TX4_SPEC_DST && L->tx_src4 != PK_TX4_ADDR)
+    if ((L->tx_src4 != PK_TX4_SPEC_DST && L->tx_src4 != PK_TX4_ADDR)
+        || (size_t)L->pi_size > sizeof pi)
         return PK_CMSG_UNSUPPORTED;
     memset(pi, 0, sizeof pi);
     if (addr)
