@@ -37,15 +37,20 @@ WRAP
 done
 unset MAKEFLAGS MAKELEVEL MFLAGS
 
+# An ELF file's class and machine, e.g. "ELF32 Intel 80386".
+elf() {
+  readelf -h "$1" | sed -n 's/^ *\(Class\|Machine\): *//p' | tr '\n' ' '
+}
+
 passed=0 failed=0 skipped=0 status=0
 for lua in $LUAS; do
   v=${lua#lua}
   build=$I386/$lua
-  echo "=== i386 $lua: $("$bin/$lua" -e 'io.write(_VERSION)') ($(file -L "$root/usr/bin/$lua" | sed 's/^[^:]*: //; s/,.*//'))"
+  echo "=== i386 $lua: $("$bin/$lua" -e 'io.write(_VERSION)') ($(elf "$root/usr/bin/$lua"))"
   make -s --no-print-directory BUILD="$build" CC="gcc -m32" WERROR="$WERROR" \
       LUA_CFLAGS="-I$root/usr/include/$lua -I$root/usr/include/i386-linux-gnu" \
       "$build/pktinfo/core.so" "$build/test_c" || { failed=$((failed + 1)); status=1; continue; }
-  echo "module: $(file -L "$build/pktinfo/core.so" | sed 's/^[^:]*: //; s/,.*//')"
+  echo "module: $(elf "$build/pktinfo/core.so")"
   log=$(mktemp)
   PATH="$PWD/$bin:$PATH" LUA="$PWD/$bin/$lua" BUILD="$build" sh .ci/busted 2>&1 | tee "$log"
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
