@@ -53,10 +53,11 @@ $(MODULE): $(OBJ)
 	$(CC) -shared $(LDFLAGS) -o $@ $(OBJ)
 
 # C unit tests of the plain-C layer (address text, control messages).
-$(CTESTS): spec/c/test_c.c spec/c/*.h $(CORE_SRC) src/*.h
+CTEST_SRC = $(wildcard spec/c/*.c)
+$(CTESTS): $(CTEST_SRC) spec/c/*.h $(CORE_SRC) src/*.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 -D_GNU_SOURCE $(WARNINGS) $(WERROR) $(CFLAGS) -Isrc \
-	    -o $@ spec/c/test_c.c $(CORE_SRC)
+	    -o $@ $(CTEST_SRC) $(CORE_SRC)
 
 test-c: $(CTESTS)
 	$(CTESTS)

@@ -56,8 +56,14 @@ int pk_addr_parse(const char *text, size_t len, pk_sockaddr *out)
         if (*scope == '\0')
             return PK_PARSE_BAD;
         if (strspn(scope, "0123456789") == strlen(scope)) {
-            unsigned long idx = strtoul(scope, NULL, 10);
-            if (idx == 0 || idx > 0xffffffffUL) return PK_PARSE_BAD;
+            /* digit by digit: strtoul saturates at 2^32 - 1 where long
+             * has 32 bits, which would take "%4294967296" */
+            uint64_t idx = 0;
+            const char *d;
+            for (d = scope; *d; d++)
+                if ((idx = idx * 10 + (uint64_t)(*d - '0')) > 0xffffffffu)
+                    return PK_PARSE_BAD;
+            if (idx == 0) return PK_PARSE_BAD;
             out->v6.sin6_scope_id = (uint32_t)idx;
         } else {
             out->v6.sin6_scope_id = if_nametoindex(scope);

@@ -1,267 +1,406 @@
-/* Control messages: decode, encode, and the reply-source rules. */
+/* Control messages: decode, encode, and the reply-source rules. The
+ * decoder and encoder walk bytes through a pk_layout (pk_layout.h): the
+ * same code reads and writes this build's form (pk_cmsg_decode,
+ * pk_cmsg_encode) and, in the C tests, every other platform's. */
 #include "pk_cmsg.h"
 #include "pk_addr.h"
+#include "pk_layout_native.h"
 
 #include <string.h>
-#include <time.h>
-#ifndef _WIN32
-#include <sys/time.h>
-#endif
 
-/* Bytes of payload the message at c really has inside [start, end). */
-static size_t payload_len(const struct cmsghdr *c, const unsigned char *end)
+static const pk_layout native = PK_NATIVE_LAYOUT;
+
+/* This build's layout, read from its system headers. */
+const pk_layout *pk_cmsg_native(void)
 {
-    const unsigned char *data = CMSG_DATA(c);
-    size_t claimed, avail;
-    if (c->cmsg_len < CMSG_LEN(0) || data > end) return 0;
-    claimed = c->cmsg_len - CMSG_LEN(0);
-    avail = (size_t)(end - data);
-    return claimed < avail ? claimed : avail;
+    return &native;
 }
 
-/* Reads an int-sized or byte-sized value (IP_TOS arrives as one byte). */
-static int read_small_int(const struct cmsghdr *c, size_t len, int *out)
+/* n rounded up to the layout's alignment (a power of two). */
+static size_t align_up(const pk_layout *L, size_t n)
 {
-    if (len >= sizeof(int)) { memcpy(out, CMSG_DATA(c), sizeof(int)); return 1; }
-    if (len >= 1) { *out = *(const unsigned char *)CMSG_DATA(c); return 1; }
-    return 0;
+    size_t mask = (size_t)L->align - 1;
+    return (n + mask) & ~mask;
+}
+
+/* The bytes of a message header: cmsg_len, then level and type. */
+static size_t header_size(const pk_layout *L)
+{
+    return (size_t)L->len_size + 2 * 4;
+}
+
+/* An unsigned integer of size bytes (1, 2, 4 or 8) at p, host order. */
+static uint64_t get_uint(const unsigned char *p, int size)
+{
+    uint8_t u8;
+    uint16_t u16;
+    uint32_t u32;
+    uint64_t u64;
+    switch (size) {
+    case 1: memcpy(&u8, p, 1); return u8;
+    case 2: memcpy(&u16, p, 2); return u16;
+    case 4: memcpy(&u32, p, 4); return u32;
+    default: memcpy(&u64, p, 8); return u64;
+    }
+}
+
+/* A signed integer of size bytes (4 or 8) at p, host order. */
+static int64_t get_int(const unsigned char *p, int size)
+{
+    int32_t i32;
+    int64_t i64;
+    if (size == 4) { memcpy(&i32, p, 4); return i32; }
+    memcpy(&i64, p, 8);
+    return i64;
+}
+
+/* Writes v as size bytes (1, 4 or 8) at p, host order. */
+static void put_uint(unsigned char *p, int size, uint64_t v)
+{
+    uint8_t u8 = (uint8_t)v;
+    uint32_t u32 = (uint32_t)v;
+    if (size == 1) memcpy(p, &u8, 1);
+    else if (size == 4) memcpy(p, &u32, 4);
+    else memcpy(p, &v, 8);
+}
+
+/* Whether a message type is the one a layout names (never PK_NONE). */
+static int is(int type, int want)
+{
+    return want != PK_NONE && type == want;
+}
+
+/* What the messages of one datagram said, merged once all are read. */
+typedef struct walk {
+    const pk_layout *L;
+    pk_recvinfo *out;
+    int pktinfo4, has_spec, dstaddr, recvif, pktinfo6;
+    unsigned char dst4[4], spec4[4], dstaddr4[4], dst6[16];
+    uint32_t ifindex4, recvif_index, ifindex6;
+} walk;
+
+/* A TTL or TOS: an int, or one byte (IP_RECVTTL, IP_RECVTOS on the BSDs
+ * and macOS, IP_TOS on Linux). Returns 0 when there is not even a byte. */
+static int small_int(const unsigned char *data, size_t len, int *out)
+{
+    if (len >= 4) *out = (int)get_int(data, 4);
+    else if (len >= 1) *out = data[0];
+    else return 0;
+    return 1;
 }
 
 /* One IPPROTO_IP message. */
-static void decode_ip(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
+static void decode_ip(walk *w, int type, const unsigned char *data, size_t len)
 {
-    switch (c->cmsg_type) {
-#ifdef IP_PKTINFO
-    case IP_PKTINFO: {
-        struct in_pktinfo pi;
-        if (len < sizeof pi) return;
-        memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        out->has |= PK_HAS_DST | PK_HAS_DST_V4;
-        out->dst_family = AF_INET;
-        memcpy(out->dst, &pi.ipi_addr, 4);
-#ifndef _WIN32                   /* Windows' IN_PKTINFO has no spec_dst */
-        out->has |= PK_HAS_SPEC_DST;
-        memcpy(out->spec_dst, &pi.ipi_spec_dst, 4);
-#endif
-        out->ifindex = (uint32_t)pi.ipi_ifindex;
-        return;
-    }
-#endif
-    /* Linux sends the TTL and TOS as IP_TTL and IP_TOS; the BSDs and
-     * macOS as IP_RECVTTL and IP_RECVTOS, one byte each. Both types are
-     * accepted everywhere (Windows' IP_RECVTTL is its IP_HOPLIMIT). */
-#if defined(IP_RECVTTL) && IP_RECVTTL != IP_TTL
-    case IP_RECVTTL:
-#endif
-    case IP_TTL:
-        if (read_small_int(c, len, &out->ttl)) out->has |= PK_HAS_TTL;
-        return;
-#if defined(IP_RECVTOS) && IP_RECVTOS != IP_TOS
-    case IP_RECVTOS:
-#endif
-    case IP_TOS:
-        if (read_small_int(c, len, &out->tos)) {
-            out->tos &= 0xff;
-            out->has |= PK_HAS_TOS;
+    const pk_layout *L = w->L;
+    if (is(type, L->ip_pktinfo)) {
+        if (len < (size_t)L->pi_size) return;
+        memcpy(w->dst4, data + L->pi_addr, 4);
+        w->ifindex4 = (uint32_t)get_uint(data + L->pi_ifindex, 4);
+        w->has_spec = L->rx_spec_dst && L->pi_spec_dst != PK_NONE;
+        if (w->has_spec) memcpy(w->spec4, data + L->pi_spec_dst, 4);
+        w->pktinfo4 = 1;
+    } else if (is(type, L->ip_recvdstaddr)) {
+        if (len < 4) return;
+        memcpy(w->dstaddr4, data, 4);
+        w->dstaddr = 1;
+    } else if (is(type, L->ip_recvif)) {
+        if (len < 4) return;             /* sdl_len, sdl_family, sdl_index */
+        w->recvif_index = (uint32_t)get_uint(data + 2, 2);
+        w->recvif = 1;
+    } else if (is(type, L->ip_ttl) || is(type, L->ip_recvttl)) {
+        if (small_int(data, len, &w->out->ttl)) w->out->has |= PK_HAS_TTL;
+    } else if (is(type, L->ip_tos) || is(type, L->ip_recvtos)) {
+        if (small_int(data, len, &w->out->tos)) {
+            w->out->tos &= 0xff;
+            w->out->has |= PK_HAS_TOS;
         }
-        return;
-    default:
-        return;
     }
 }
 
-/* One IPPROTO_IPV6 message. An IPv4 datagram on a dual-stack socket may
- * carry a v4-mapped IPV6_PKTINFO too: the IPv4 one, which has spec_dst,
- * wins whatever the order. */
-static void decode_ip6(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
+/* One IPPROTO_IPV6 message. */
+static void decode_ip6(walk *w, int type, const unsigned char *data, size_t len)
 {
-    switch (c->cmsg_type) {
-    case IPV6_PKTINFO: {
-        struct in6_pktinfo pi;
-        if (len < sizeof pi || (out->has & PK_HAS_DST_V4)) return;
-        memcpy(&pi, CMSG_DATA(c), sizeof pi);
-        out->has |= PK_HAS_DST;
-        out->ifindex = (uint32_t)pi.ipi6_ifindex;
-        if (pk_ip6_is_v4mapped(pi.ipi6_addr.s6_addr)) {
-            out->dst_family = AF_INET;
-            memcpy(out->dst, pi.ipi6_addr.s6_addr + 12, 4);
-        } else {
-            out->dst_family = AF_INET6;
-            memcpy(out->dst, pi.ipi6_addr.s6_addr, 16);
+    const pk_layout *L = w->L;
+    if (is(type, L->ipv6_pktinfo)) {
+        if (len < 20) return;
+        memcpy(w->dst6, data, 16);
+        w->ifindex6 = (uint32_t)get_uint(data + 16, 4);
+        w->pktinfo6 = 1;
+    } else if (is(type, L->ipv6_hoplimit)) {
+        if (small_int(data, len, &w->out->ttl)) w->out->has |= PK_HAS_TTL;
+    } else if (is(type, L->ipv6_tclass)) {
+        if (small_int(data, len, &w->out->tos)) {
+            w->out->tos &= 0xff;
+            w->out->has |= PK_HAS_TOS;
         }
-        return;
     }
-    case IPV6_HOPLIMIT:
-        if (read_small_int(c, len, &out->ttl)) out->has |= PK_HAS_TTL;
-        return;
-#ifdef IPV6_TCLASS
-    case IPV6_TCLASS:
-        if (read_small_int(c, len, &out->tos)) {
-            out->tos &= 0xff;
-            out->has |= PK_HAS_TOS;
-        }
-        return;
-#endif
-    default:
-        return;
-    }
+}
+
+/* A receive time from a timeval (unit 1000: microseconds) or a timespec
+ * (unit 1) laid out as sec at 0 and the fraction at frac_off. */
+static void decode_time(pk_recvinfo *out, const unsigned char *data,
+                        size_t len, int size, int sec_size, int frac_off,
+                        int frac_size, long unit)
+{
+    int64_t frac;
+    if (len < (size_t)size || size == 0) return;
+    frac = get_int(data + frac_off, frac_size);
+    /* a malformed fraction: frac * unit could overflow (found by
+     * spec/fuzz/fuzz_cmsg_decode; regress/cmsg_decode keeps the input) */
+    if (frac < 0 || frac >= 1000000000 / unit) return;
+    out->sec = get_int(data, sec_size);
+    out->nsec = (long)frac * unit;
+    out->has |= PK_HAS_TIME;
 }
 
 /* One SOL_SOCKET message: receive time and the drop counter. */
-static void decode_socket(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
+static void decode_socket(walk *w, int type, const unsigned char *data,
+                          size_t len)
 {
-    switch (c->cmsg_type) {
-#ifdef SCM_TIMESTAMPNS
-    case SCM_TIMESTAMPNS: {
-        struct timespec ts;
-        if (len < sizeof ts) return;
-        memcpy(&ts, CMSG_DATA(c), sizeof ts);
-        out->sec = ts.tv_sec;
-        out->nsec = ts.tv_nsec;
-        out->has |= PK_HAS_TIME;
-        return;
-    }
-#endif
-#if defined(SCM_TIMESTAMP) && !defined(_WIN32)
-    case SCM_TIMESTAMP: {        /* SO_TIMESTAMP: where there is no _NS form */
-        struct timeval tv;
-        if (len < sizeof tv) return;
-        memcpy(&tv, CMSG_DATA(c), sizeof tv);
-        /* a malformed timeval: tv_usec * 1000 would overflow (found by
-         * spec/fuzz/fuzz_cmsg_decode; regress/cmsg_decode keeps the input) */
-        if (tv.tv_usec < 0 || tv.tv_usec >= 1000000) return;
-        out->sec = tv.tv_sec;
-        out->nsec = (long)tv.tv_usec * 1000;
-        out->has |= PK_HAS_TIME;
-        return;
-    }
-#endif
-#ifdef SO_RXQ_OVFL
-    case SO_RXQ_OVFL:
-        if (len < sizeof(uint32_t)) return;
-        memcpy(&out->dropped, CMSG_DATA(c), sizeof(uint32_t));
-        out->has |= PK_HAS_DROPPED;
-        return;
-#endif
-    default:
-        (void)len;
-        (void)out;               /* Windows has neither message */
-        return;
+    const pk_layout *L = w->L;
+    if (is(type, L->scm_timestampns)) {
+        decode_time(w->out, data, len, L->ts_size, L->ts_sec_size,
+                    L->ts_nsec_off, L->ts_nsec_size, 1);
+    } else if (is(type, L->scm_timestamp)) {
+        decode_time(w->out, data, len, L->tv_size, L->tv_sec_size,
+                    L->tv_usec_off, L->tv_usec_size, 1000);
+    } else if (is(type, L->so_rxq_ovfl)) {
+        if (len < 4) return;
+        w->out->dropped = (uint32_t)get_uint(data, 4);
+        w->out->has |= PK_HAS_DROPPED;
     }
 }
 
-/* Fills *out from a control buffer as recvmsg left it. Messages are told
- * apart by level and type, never by the socket's family; short, unknown
- * or malformed ones are skipped. control must be aligned for cmsghdr. */
+/* Merges the destination messages. An IPv4 one (in_pktinfo, or
+ * IP_RECVDSTADDR with IP_RECVIF's index) wins over a v4-mapped
+ * IPV6_PKTINFO, which a dual-stack socket may get too, whatever the order. */
+static void finish(walk *w)
+{
+    pk_recvinfo *out = w->out;
+    if (w->pktinfo4 || w->dstaddr) {
+        out->has |= PK_HAS_DST | PK_HAS_DST_V4;
+        out->dst_family = AF_INET;
+        memcpy(out->dst, w->pktinfo4 ? w->dst4 : w->dstaddr4, 4);
+        out->ifindex = w->pktinfo4 ? w->ifindex4
+                     : w->recvif ? w->recvif_index
+                     : w->pktinfo6 ? w->ifindex6 : 0;
+        if (w->pktinfo4 && w->has_spec) {
+            out->has |= PK_HAS_SPEC_DST;
+            memcpy(out->spec_dst, w->spec4, 4);
+        }
+    } else if (w->pktinfo6) {
+        out->has |= PK_HAS_DST;
+        out->ifindex = w->ifindex6;
+        if (pk_ip6_is_v4mapped(w->dst6)) {
+            out->dst_family = AF_INET;
+            memcpy(out->dst, w->dst6 + 12, 4);
+        } else {
+            out->dst_family = AF_INET6;
+            memcpy(out->dst, w->dst6, 16);
+        }
+    }
+}
+
+/* Fills *out from a control buffer laid out as L says (as recvmsg left
+ * it). Messages are told apart by level and type, never by the socket's
+ * family; short, unknown or malformed ones are skipped, and a cmsg_len
+ * shorter than a header ends the walk. control must be aligned as L's
+ * cmsghdr. */
+void pk_cmsg_decode_as(const pk_layout *L, const void *control, size_t len,
+                       pk_recvinfo *out)
+{
+    const unsigned char *base = (const unsigned char *)control;
+    size_t hdr = header_size(L), data_off = align_up(L, hdr), off = 0;
+    walk w;
+
+    memset(&w, 0, sizeof w);
+    w.L = L;
+    w.out = out;
+    out->has = 0;
+    while (len - off >= hdr) {
+        const unsigned char *c = base + off;
+        uint64_t clen = get_uint(c, L->len_size);
+        size_t avail = len - off, plen, step;
+        if (clen < hdr) break;
+        plen = clen < avail ? (size_t)clen : avail;    /* inside the buffer */
+        if (plen > data_off) {
+            int level = (int)get_int(c + L->len_size, 4);
+            int type = (int)get_int(c + L->len_size + 4, 4);
+            const unsigned char *data = c + data_off;
+            plen -= data_off;
+            if (level == IPPROTO_IP) decode_ip(&w, type, data, plen);
+            else if (level == IPPROTO_IPV6) decode_ip6(&w, type, data, plen);
+            else if (level == L->sol_socket) decode_socket(&w, type, data, plen);
+        }
+        if (clen >= avail) break;
+        step = align_up(L, (size_t)clen);
+        if (step >= avail) break;
+        off += step;
+    }
+    finish(&w);
+}
+
+/* pk_cmsg_decode_as with this build's layout. */
 void pk_cmsg_decode(const void *control, size_t len, pk_recvinfo *out)
 {
-    struct cmsghdr *c;
-    const unsigned char *end = (const unsigned char *)control + len;
-#ifdef _WIN32
-    WSAMSG m;                    /* what WSA_CMSG_* walk */
-    memset(&m, 0, sizeof m);
-    m.Control.buf = (char *)(uintptr_t)control;
-    m.Control.len = (ULONG)len;
-#else
-    struct msghdr m;
-    memset(&m, 0, sizeof m);
-    m.msg_control = (void *)(uintptr_t)control;
-    m.msg_controllen = len;
-#endif
-
-    out->has = 0;
-    for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-        size_t plen = payload_len(c, end);
-        if (c->cmsg_level == IPPROTO_IP) decode_ip(c, plen, out);
-        else if (c->cmsg_level == IPPROTO_IPV6) decode_ip6(c, plen, out);
-        else if (c->cmsg_level == SOL_SOCKET) decode_socket(c, plen, out);
-    }
+    pk_cmsg_decode_as(&native, control, len, out);
 }
 
 /* Appends one message at *off; returns 0, or -1 when it does not fit. */
-static int put_cmsg(unsigned char *buf, size_t cap, size_t *off,
-                    int level, int type, const void *data, size_t len)
+static int put_msg(const pk_layout *L, unsigned char *buf, size_t cap,
+                   size_t *off, int level, int type, const void *data,
+                   size_t len)
 {
-    struct cmsghdr h;
-    if (*off + CMSG_SPACE(len) > cap) return -1;
-    memset(buf + *off, 0, CMSG_SPACE(len));
-    memset(&h, 0, sizeof h);
-    h.cmsg_level = level;
-    h.cmsg_type = type;
-    h.cmsg_len = CMSG_LEN(len);
-    memcpy(buf + *off, &h, sizeof h);
-    memcpy(buf + *off + (CMSG_DATA(&h) - (unsigned char *)&h), data, len);
-    *off += CMSG_SPACE(len);
+    size_t data_off = align_up(L, header_size(L));
+    size_t space = data_off + align_up(L, len);
+    unsigned char *m;
+    if (*off > cap || cap - *off < space) return -1;
+    m = buf + *off;
+    memset(m, 0, space);
+    put_uint(m, L->len_size, data_off + len);
+    put_uint(m + L->len_size, 4, (uint32_t)level);
+    put_uint(m + L->len_size + 4, 4, (uint32_t)type);
+    memcpy(m + data_off, data, len);
+    *off = *off + space;
     return 0;
 }
 
-/* The IPv4 messages for src: IP_PKTINFO (source in ipi_spec_dst, which is
- * what Linux reads; ipi_addr is ignored on send there, and is the source on
- * Windows, which has no spec_dst), IP_TTL, IP_TOS. */
-static int encode_ip4(unsigned char *buf, size_t cap, size_t *off,
-                      const pk_sendsrc *src)
+/* The IPv4 source and interface: an in_pktinfo with the address where the
+ * kernel reads it (ipi_spec_dst on Linux and macOS, ipi_addr on Windows
+ * and NetBSD), or IP_SENDSRCADDR, which has no interface: an address with
+ * an interface sends the address alone (the route picks the interface),
+ * an interface alone cannot be sent. */
+static int encode_src4(const pk_layout *L, unsigned char *buf, size_t cap,
+                       size_t *off, const pk_sendsrc *src)
 {
+    unsigned char pi[32];
+    int addr = (src->has & PK_SRC_ADDR) != 0;
+    if (L->tx_src4 == PK_TX4_SENDSRCADDR) {
+        if (!addr) return PK_CMSG_UNSUPPORTED;
+        return put_msg(L, buf, cap, off, IPPROTO_IP, L->ip_sendsrcaddr,
+                       src->addr, 4);
+    }
+    if ((L->tx_src4 != PK_TX4_SPEC_DST && L->tx_src4 != PK_TX4_ADDR)
+        || (size_t)L->pi_size > sizeof pi)
+        return PK_CMSG_UNSUPPORTED;
+    memset(pi, 0, sizeof pi);
+    if (addr)
+        memcpy(pi + (L->tx_src4 == PK_TX4_SPEC_DST ? L->pi_spec_dst : L->pi_addr),
+               src->addr, 4);
+    if (src->has & PK_SRC_IFINDEX) put_uint(pi + L->pi_ifindex, 4, src->ifindex);
+    return put_msg(L, buf, cap, off, IPPROTO_IP, L->ip_pktinfo, pi,
+                   (size_t)L->pi_size);
+}
+
+/* The IPv4 messages for src: source and interface, TTL, TOS. A TTL or TOS
+ * the platform's kernel does not take per datagram is refused, not
+ * dropped (PK_CMSG_UNSUPPORTED). */
+static int encode_ip4(const pk_layout *L, unsigned char *buf, size_t cap,
+                      size_t *off, const pk_sendsrc *src)
+{
+    int rc;
     if (src->has & (PK_SRC_ADDR | PK_SRC_IFINDEX)) {
-        struct in_pktinfo pi;
-        memset(&pi, 0, sizeof pi);
-        if (src->has & PK_SRC_ADDR) {
-            if (src->family != AF_INET) return -1;
-#ifdef _WIN32
-            memcpy(&pi.ipi_addr, src->addr, 4);   /* Windows: no spec_dst */
-#else
-            memcpy(&pi.ipi_spec_dst, src->addr, 4);
-#endif
-        }
-        if (src->has & PK_SRC_IFINDEX) pi.ipi_ifindex = (int)src->ifindex;
-        if (put_cmsg(buf, cap, off, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi))
+        if ((src->has & PK_SRC_ADDR) && src->family != AF_INET) return -1;
+        if ((rc = encode_src4(L, buf, cap, off, src))) return rc;
+    }
+    if (src->has & PK_SRC_TTL) {
+        uint32_t ttl = (uint32_t)src->ttl;
+        if (L->tx_ttl4 == PK_NONE) return PK_CMSG_UNSUPPORTED;
+        if (put_msg(L, buf, cap, off, IPPROTO_IP, L->tx_ttl4, &ttl, 4)) return -1;
+    }
+    if (src->has & PK_SRC_TOS) {
+        uint32_t tos = (uint32_t)src->tos;
+        unsigned char byte = (unsigned char)src->tos;
+        int one = L->tx_tos4_size == 1;          /* FreeBSD: a u_char */
+        if (L->tx_tos4 == PK_NONE) return PK_CMSG_UNSUPPORTED;
+        if (put_msg(L, buf, cap, off, IPPROTO_IP, L->tx_tos4,
+                    one ? (const void *)&byte : (const void *)&tos,
+                    one ? 1 : 4))
             return -1;
     }
-    if ((src->has & PK_SRC_TTL)
-        && put_cmsg(buf, cap, off, IPPROTO_IP, IP_TTL, &src->ttl, sizeof(int)))
-        return -1;
-    if ((src->has & PK_SRC_TOS)
-        && put_cmsg(buf, cap, off, IPPROTO_IP, IP_TOS, &src->tos, sizeof(int)))
-        return -1;
     return 0;
 }
 
-/* The IPv6 messages for src: IPV6_PKTINFO, IPV6_HOPLIMIT, IPV6_TCLASS. */
-static int encode_ip6(unsigned char *buf, size_t cap, size_t *off,
-                      const pk_sendsrc *src)
+/* The IPv6 messages for src (RFC 3542 on every platform): IPV6_PKTINFO,
+ * IPV6_HOPLIMIT, IPV6_TCLASS. */
+static int encode_ip6(const pk_layout *L, unsigned char *buf, size_t cap,
+                      size_t *off, const pk_sendsrc *src)
 {
     if (src->has & (PK_SRC_ADDR | PK_SRC_IFINDEX)) {
-        struct in6_pktinfo pi;
-        memset(&pi, 0, sizeof pi);
+        unsigned char pi[20];
+        memset(pi, 0, sizeof pi);
         if (src->has & PK_SRC_ADDR) {
             if (src->family != AF_INET6) return -1;
-            memcpy(pi.ipi6_addr.s6_addr, src->addr, 16);
+            memcpy(pi, src->addr, 16);
         }
-        if (src->has & PK_SRC_IFINDEX) pi.ipi6_ifindex = src->ifindex;
-        if (put_cmsg(buf, cap, off, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi))
+        if (src->has & PK_SRC_IFINDEX) put_uint(pi + 16, 4, src->ifindex);
+        if (put_msg(L, buf, cap, off, IPPROTO_IPV6, L->ipv6_pktinfo, pi, 20))
             return -1;
     }
-    if ((src->has & PK_SRC_TTL)
-        && put_cmsg(buf, cap, off, IPPROTO_IPV6, IPV6_HOPLIMIT, &src->ttl,
-                    sizeof(int)))
-        return -1;
-    if ((src->has & PK_SRC_TOS)
-        && put_cmsg(buf, cap, off, IPPROTO_IPV6, IPV6_TCLASS, &src->tos,
-                    sizeof(int)))
-        return -1;
+    if (src->has & PK_SRC_TTL) {
+        uint32_t hops = (uint32_t)src->ttl;
+        if (put_msg(L, buf, cap, off, IPPROTO_IPV6, L->ipv6_hoplimit, &hops, 4))
+            return -1;
+    }
+    if (src->has & PK_SRC_TOS) {
+        uint32_t tclass = (uint32_t)src->tos;
+        if (L->ipv6_tclass == PK_NONE) return PK_CMSG_UNSUPPORTED;
+        if (put_msg(L, buf, cap, off, IPPROTO_IPV6, L->ipv6_tclass, &tclass, 4))
+            return -1;
+    }
     return 0;
 }
 
-/* Writes the control messages that send one datagram from src, built for
- * the destination's IP version (dst_family). Returns the bytes written
- * (0: nothing to say), or -1 if src's address is of the other family or
- * buf is too small. buf must be aligned for cmsghdr. */
+/* Writes, in L's layout, the control messages that send one datagram from
+ * src, built for the destination's IP version (dst_family). Returns the
+ * bytes written (0: nothing to say), -1 if src's address is of the other
+ * family or buf is too small, or PK_CMSG_UNSUPPORTED if the platform
+ * cannot send part of src per datagram. buf must be aligned as L's
+ * cmsghdr. */
+long pk_cmsg_encode_as(const pk_layout *L, void *buf, size_t cap,
+                       int dst_family, const pk_sendsrc *src)
+{
+    size_t off = 0;
+    int rc = dst_family == AF_INET
+        ? encode_ip4(L, (unsigned char *)buf, cap, &off, src)
+        : encode_ip6(L, (unsigned char *)buf, cap, &off, src);
+    return rc ? (long)rc : (long)off;
+}
+
+/* pk_cmsg_encode_as with this build's layout. */
 long pk_cmsg_encode(void *buf, size_t cap, int dst_family,
                     const pk_sendsrc *src)
 {
-    size_t off = 0;
-    int rc = dst_family == AF_INET ? encode_ip4(buf, cap, &off, src)
-                                   : encode_ip6(buf, cap, &off, src);
-    return rc ? -1 : (long)off;
+    return pk_cmsg_encode_as(&native, buf, cap, dst_family, src);
+}
+
+/* Removes, from control data pk_cmsg_encode_as wrote (len bytes), every
+ * IP_SENDSRCADDR message whose address is bound (4 bytes): FreeBSD
+ * refuses IP_SENDSRCADDR on a socket bound to an address, and such a
+ * socket sends from that address anyway. Returns the new length. */
+size_t pk_cmsg_drop_srcaddr(const pk_layout *L, void *control, size_t len,
+                            const unsigned char bound[4])
+{
+    unsigned char *base = (unsigned char *)control;
+    size_t hdr = header_size(L), data_off = align_up(L, hdr), off = 0;
+    while (L->ip_sendsrcaddr != PK_NONE && len - off >= hdr) {
+        unsigned char *c = base + off;
+        uint64_t clen = get_uint(c, L->len_size);
+        size_t step;
+        if (clen < hdr || clen > len - off) break;
+        step = align_up(L, (size_t)clen);
+        if (step > len - off) step = len - off;
+        if (get_int(c + L->len_size, 4) == IPPROTO_IP
+            && get_int(c + L->len_size + 4, 4) == L->ip_sendsrcaddr
+            && clen == data_off + 4 && memcmp(c + data_off, bound, 4) == 0) {
+            memmove(c, c + step, len - off - step);
+            len -= step;
+        } else {
+            off += step;
+        }
+    }
+    return len;
 }
 
 /* Whether an IPv4 address is link-local (169.254.0.0/16). */

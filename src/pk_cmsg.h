@@ -5,6 +5,7 @@
 #define PK_CMSG_H
 
 #include "pk_platform.h"
+#include "pk_layout.h"
 
 /* Room for every control message the module can enable at once (both
  * pktinfos, TTL and hop limit, TOS and traffic class, a timestamp and the
@@ -88,9 +89,23 @@ typedef struct pk_request {
 typedef int (*pk_ifaddr_fn)(void *ctx, uint32_t ifindex, int family,
                             const unsigned char *peer, unsigned char *out);
 
+/* pk_cmsg_encode's answer when the platform's kernel cannot take part of
+ * a source per datagram (an IPv4 TTL or TOS on macOS, an IPv4 interface
+ * without an address where only IP_SENDSRCADDR exists): report it as
+ * ENOPROTOOPT, never send without it. */
+#define PK_CMSG_UNSUPPORTED (-2)
+
 void pk_cmsg_decode(const void *control, size_t len, pk_recvinfo *out);
 long pk_cmsg_encode(void *buf, size_t cap, int dst_family,
                     const pk_sendsrc *src);
+/* The same in a given platform's layout (pk_layout.h), for the tests. */
+const pk_layout *pk_cmsg_native(void);
+void pk_cmsg_decode_as(const pk_layout *L, const void *control, size_t len,
+                       pk_recvinfo *out);
+long pk_cmsg_encode_as(const pk_layout *L, void *buf, size_t cap,
+                       int dst_family, const pk_sendsrc *src);
+size_t pk_cmsg_drop_srcaddr(const pk_layout *L, void *control, size_t len,
+                            const unsigned char bound[4]);
 int pk_reply_source(const pk_request *req, pk_ifaddr_fn ifaddr, void *ctx,
                     pk_sendsrc *out);
 

@@ -8,7 +8,8 @@
 #include <net/if.h>
 #include <string.h>
 #ifdef __linux__
-#include <linux/if_packet.h>
+#include <netpacket/packet.h>    /* glibc and musl; linux/ headers are a
+                                  * separate package on Alpine */
 #endif
 
 /* The index of the interface an entry belongs to, 0 if it is gone: from

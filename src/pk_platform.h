@@ -1,7 +1,15 @@
 /* Platform includes and the few types that differ between POSIX and Winsock.
- * Every plain-C file includes this instead of the system socket headers. */
+ * Every plain-C file includes this instead of the system socket headers,
+ * and before any other header (lbinding.h includes it before lua.h). */
 #ifndef PK_PLATFORM_H
 #define PK_PLATFORM_H
+
+/* macOS exposes the RFC 3542 IPv6 API (IPV6_RECVPKTINFO, IPV6_PKTINFO as
+ * in6_pktinfo, IPV6_RECVHOPLIMIT) only when this is defined before the
+ * first system header; without it IPV6_PKTINFO is RFC 2292's number. */
+#if defined(__APPLE__) && !defined(__APPLE_USE_RFC_3542)
+#define __APPLE_USE_RFC_3542 1
+#endif
 
 #ifdef _WIN32
 /* Vista or later: WSAPoll, WSASendMsg, inet_pton, if_nametoindex. */
@@ -56,6 +64,25 @@ typedef ADDRESS_FAMILY sa_family_t;
 #include <errno.h>
 typedef int pk_socket_t;
 #define PK_NO_SOCKET (-1)
+#if defined(__APPLE__) && !defined(IPV6_RECVPKTINFO)
+#error "<netinet/in.h> was included before pk_platform.h: RFC 3542 names missing"
+#endif
+/* No SIGPIPE from a send (a wrapped stream socket whose peer is gone):
+ * per call where the system has MSG_NOSIGNAL; sockets the module opens
+ * also get SO_NOSIGPIPE where that exists (macOS, the BSDs). */
+#ifdef MSG_NOSIGNAL
+#define PK_MSG_NOSIGNAL MSG_NOSIGNAL
+#else
+#define PK_MSG_NOSIGNAL 0
+#endif
+/* FreeBSD and OpenBSD have no IP_PKTINFO: the destination comes from
+ * IP_RECVDSTADDR and IP_RECVIF, and a source is sent with IP_SENDSRCADDR. */
+#if !defined(IP_PKTINFO) && defined(IP_RECVDSTADDR) && defined(IP_SENDSRCADDR)
+#define PK_USE_SENDSRCADDR 1
+#ifndef PK_NO_MMSG
+#define PK_NO_MMSG 1    /* sendmmsg would bypass pk_sock_send's source fix-up */
+#endif
+#endif
 #endif
 
 #include <stddef.h>

@@ -83,6 +83,8 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
                  const pk_sockaddr *to, const void *control,
                  size_t controllen, size_t *sent);
 int pk_sock_wait(const pk_sock *s, int for_write, double *deadline);
+size_t pk_sock_fit_source(const pk_sock *s, const pk_layout *L, void *control,
+                          size_t len);
 int pk_ipv4_disabled_ignorable(int err, int (*probe_ipv4)(void));
 int pk_probe_ipv4(void);
 /* Replaces the probe of the IPv4-disabled rule (NULL: pk_probe_ipv4

@@ -1,6 +1,7 @@
 /* The platform layer on POSIX (Linux first): sockets, options, recvmsg and
  * sendmsg with timeouts. No lua_State; every function returns 0 or errno. */
 #include "pk_sock.h"
+#include "pk_addr.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -42,11 +43,44 @@ int pk_sys_getint(pk_socket_t fd, int level, int name, int *value)
     return getsockopt(fd, level, name, value, &len) ? errno : 0;
 }
 
+/* A new close-on-exec descriptor, non-blocking if asked: in one call where
+ * socket() takes SOCK_NONBLOCK and SOCK_CLOEXEC, else with fcntl (macOS).
+ * Sockets the module opens raise no SIGPIPE (SO_NOSIGPIPE where it exists:
+ * MSG_NOSIGNAL is missing from older macOS SDKs). Returns fd or -1. */
+static int new_socket(int family, int type, int protocol, int nonblock)
+{
+    int fd;
+#if defined(SOCK_NONBLOCK) && defined(SOCK_CLOEXEC)
+    fd = socket(family, type | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0),
+                protocol);
+    if (fd < 0) return -1;
+#else
+    fd = socket(family, type, protocol);
+    if (fd < 0) return -1;
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0
+        || (nonblock && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+#endif
+#ifdef SO_NOSIGPIPE
+    if (pk_sys_setint(fd, SOL_SOCKET, SO_NOSIGPIPE, 1)) {
+        int err = errno;
+        close(fd);
+        errno = err;
+        return -1;
+    }
+#endif
+    return fd;
+}
+
 /* Opens a new non-blocking, close-on-exec socket; inet6 datagram sockets
  * start dual-stack (raw ones cannot be: Linux refuses IPV6_V6ONLY there). */
 int pk_sock_open(pk_sock *s, int family, int type, int protocol)
 {
-    int fd = socket(family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    int fd = new_socket(family, type, protocol, 1);
     if (fd < 0) return errno;
     s->fd = fd;
     s->family = family;
@@ -126,7 +160,7 @@ int pk_sock_name(const pk_sock *s, pk_sockaddr *a)
 /* Tries to create an AF_INET socket: 0 if IPv4 is there, else the error. */
 int pk_probe_ipv4(void)
 {
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int fd = new_socket(AF_INET, SOCK_DGRAM, 0, 0);
     if (fd < 0) return errno;
     close(fd);
     return 0;
@@ -149,6 +183,18 @@ int pk_sys_get_iface4(pk_socket_t fd, int level, int name, struct in_addr *out)
     return getsockopt(fd, level, name, out, &len) ? errno : 0;
 }
 
+/* Copies an address into an RFC 3678 request, with sa_len where the
+ * system has it (SIN6_LEN): BSD kernels, macOS's among them, refuse a
+ * group or source whose sa_len is not its size. */
+static void put_rfc3678_addr(struct sockaddr_storage *to, const pk_sockaddr *a)
+{
+    socklen_t len = pk_sockaddr_len(a);
+    memcpy(to, a, len);
+#ifdef SIN6_LEN
+    ((struct sockaddr *)to)->sa_len = (uint8_t)len;
+#endif
+}
+
 /* Joins or leaves a source-specific membership: datagrams to group from
  * source only (RFC 4607). */
 static int source_membership(pk_sock *s, int join, const pk_sockaddr *group,
@@ -158,8 +204,8 @@ static int source_membership(pk_sock *s, int join, const pk_sockaddr *group,
     struct group_source_req r;
     memset(&r, 0, sizeof r);
     r.gsr_interface = ifindex;
-    memcpy(&r.gsr_group, group, pk_sockaddr_len(group));
-    memcpy(&r.gsr_source, source, pk_sockaddr_len(source));
+    put_rfc3678_addr(&r.gsr_group, group);
+    put_rfc3678_addr(&r.gsr_source, source);
     return setsockopt(s->fd,
                       group->sa.sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
                       join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP,
@@ -178,6 +224,18 @@ int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
 {
     if (source) return source_membership(s, join, group, ifindex, source);
     if (group->sa.sa_family == AF_INET) {
+#ifdef MCAST_JOIN_GROUP
+        /* RFC 3678's request carries the index on every system that has
+         * it; macOS reads IP_ADD_MEMBERSHIP's argument as an ip_mreq and
+         * would drop an ip_mreqn's index (XNU inp_join_group). */
+        struct group_req r;
+        memset(&r, 0, sizeof r);
+        r.gr_interface = ifindex;
+        put_rfc3678_addr(&r.gr_group, group);
+        return setsockopt(s->fd, IPPROTO_IP,
+                          join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP,
+                          &r, sizeof r) ? errno : 0;
+#else
         struct ip_mreqn m;
         memset(&m, 0, sizeof m);
         m.imr_multiaddr = group->v4.sin_addr;
@@ -185,6 +243,7 @@ int pk_sock_membership(pk_sock *s, int join, const pk_sockaddr *group,
         return setsockopt(s->fd, IPPROTO_IP,
                           join ? IP_ADD_MEMBERSHIP : IP_DROP_MEMBERSHIP,
                           &m, sizeof m) ? errno : 0;
+#endif
     } else {
         struct ipv6_mreq m;
         memset(&m, 0, sizeof m);
@@ -262,6 +321,29 @@ int pk_sock_recv(pk_sock *s, pk_datagram *d)
     }
 }
 
+/* Where the IPv4 source goes in IP_SENDSRCADDR (FreeBSD, OpenBSD): FreeBSD
+ * refuses that message on a socket bound to an address, and such a socket
+ * sends from its address anyway. Removes from control (len bytes, laid
+ * out as L) a source equal to the socket's bound IPv4 address; a
+ * different one stays for the kernel to refuse. Returns the new length. */
+size_t pk_sock_fit_source(const pk_sock *s, const pk_layout *L, void *control,
+                          size_t len)
+{
+    static const unsigned char any[4];
+    const unsigned char *bound;
+    pk_sockaddr a;
+    if (len == 0 || L->ip_sendsrcaddr == PK_NONE || pk_sock_name(s, &a))
+        return len;
+    if (a.sa.sa_family == AF_INET)
+        bound = (const unsigned char *)&a.v4.sin_addr;
+    else if (a.sa.sa_family == AF_INET6 && pk_ip6_is_v4mapped(a.v6.sin6_addr.s6_addr))
+        bound = a.v6.sin6_addr.s6_addr + 12;
+    else
+        return len;
+    if (memcmp(bound, any, 4) == 0) return len;      /* the wildcard */
+    return pk_cmsg_drop_srcaddr(L, control, len, bound);
+}
+
 /* Sends one datagram to `to` with optional control messages, waiting per
  * the socket's timeout if the send buffer is full. */
 int pk_sock_send(pk_sock *s, const void *data, size_t len,
@@ -271,6 +353,14 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
     struct iovec iov;
     struct msghdr m;
     double deadline = 0;
+#ifdef PK_USE_SENDSRCADDR
+    pk_cmsgbuf fitted;
+    if (controllen && controllen <= sizeof fitted) {
+        memcpy(&fitted, control, controllen);
+        controllen = pk_sock_fit_source(s, pk_cmsg_native(), &fitted, controllen);
+        control = &fitted;
+    }
+#endif
 
     memset(&m, 0, sizeof m);
     iov.iov_base = (void *)(uintptr_t)data;
@@ -282,7 +372,7 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
     m.msg_control = controllen ? (void *)(uintptr_t)control : NULL;
     m.msg_controllen = controllen;
     for (;;) {
-        ssize_t n = sendmsg(s->fd, &m, MSG_DONTWAIT | MSG_NOSIGNAL);
+        ssize_t n = sendmsg(s->fd, &m, MSG_DONTWAIT | PK_MSG_NOSIGNAL);
         int err;
         if (n >= 0) { *sent = (size_t)n; return 0; }
         if (errno == EINTR) continue;

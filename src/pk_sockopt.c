@@ -16,6 +16,46 @@
 #define PK_IPV6_RECVPKTINFO IPV6_PKTINFO
 #endif
 
+/* The IPv4 one: IP_RECVPKTINFO where it exists (macOS, where it is
+ * IP_PKTINFO; NetBSD, whose IP_PKTINFO sets a default source instead),
+ * else IP_PKTINFO (Linux, Windows). FreeBSD and OpenBSD have neither and
+ * take IP_RECVDSTADDR with IP_RECVIF. */
+#if defined(IP_RECVPKTINFO) && !defined(_WIN32)
+#define PK_IP_RECVPKTINFO IP_RECVPKTINFO
+#elif defined(IP_PKTINFO)
+#define PK_IP_RECVPKTINFO IP_PKTINFO
+#endif
+
+/* What set_ipv4_half sets: an int, an interface, or packet information. */
+enum { V4_INT, V4_IFACE, V4_PKTINFO };
+
+/* Turns IPv4 packet information on or off. */
+static int set_pktinfo4(pk_socket_t fd, int on)
+{
+#ifdef PK_IP_RECVPKTINFO
+    return pk_sys_setint(fd, IPPROTO_IP, PK_IP_RECVPKTINFO, on);
+#else
+    int err = pk_sys_setint(fd, IPPROTO_IP, IP_RECVDSTADDR, on);
+    return err ? err : pk_sys_setint(fd, IPPROTO_IP, IP_RECVIF, on);
+#endif
+}
+
+/* Reads IPv4 packet information back: on only if every option it takes
+ * is on. */
+static int get_pktinfo4(pk_socket_t fd, int *on)
+{
+#ifdef PK_IP_RECVPKTINFO
+    int err = pk_sys_getint(fd, IPPROTO_IP, PK_IP_RECVPKTINFO, on);
+#else
+    int dst = 0, ifx = 0;
+    int err = pk_sys_getint(fd, IPPROTO_IP, IP_RECVDSTADDR, &dst);
+    if (!err) err = pk_sys_getint(fd, IPPROTO_IP, IP_RECVIF, &ifx);
+    *on = dst && ifx;
+#endif
+    *on = !err && *on != 0;
+    return err;
+}
+
 /* Whether an inet6 datagram socket takes IPv4 traffic too (IPV6_V6ONLY
  * off). Raw IPv6 sockets never carry IPv4. */
 int pk_sock_dualstack(const pk_sock *s, int *dual)
@@ -59,11 +99,12 @@ pk_probe_fn pk_sockopt_set_probe(pk_probe_fn probe)
 }
 
 /* Sets the IPv4 half of an option on a dual-stack socket, applying the
- * IPv4-disabled exception. */
-static int set_ipv4_half(pk_sock *s, int level, int name, int value, int iface)
+ * IPv4-disabled exception. kind: V4_INT, V4_IFACE or V4_PKTINFO. */
+static int set_ipv4_half(pk_sock *s, int level, int name, int value, int kind)
 {
-    int err = iface ? pk_sys_set_iface4(s->fd, level, name, (uint32_t)value)
-                    : pk_sys_setint(s->fd, level, name, value);
+    int err = kind == V4_PKTINFO ? set_pktinfo4(s->fd, value)
+            : kind == V4_IFACE ? pk_sys_set_iface4(s->fd, level, name, (uint32_t)value)
+            : pk_sys_setint(s->fd, level, name, value);
     if (err && pk_ipv4_disabled_ignorable(err, ipv4_probe)) err = 0;
     return err;
 }
@@ -75,12 +116,11 @@ int pk_sock_set_pktinfo(pk_sock *s, int on)
     int err, dual;
     on = on ? 1 : 0;
     if ((err = check_pktinfo_type(s))) return err;
-    if (s->family == AF_INET)
-        return pk_sys_setint(s->fd, IPPROTO_IP, IP_PKTINFO, on);
+    if (s->family == AF_INET) return set_pktinfo4(s->fd, on);
     if ((err = pk_sys_setint(s->fd, IPPROTO_IPV6, PK_IPV6_RECVPKTINFO, on)))
         return err;
     if ((err = pk_sock_dualstack(s, &dual)) || !dual) return err;
-    return set_ipv4_half(s, IPPROTO_IP, IP_PKTINFO, on, 0);
+    return set_ipv4_half(s, IPPROTO_IP, 0, on, V4_PKTINFO);
 }
 
 /* Reads back from the kernel whether packet information is on (on a
@@ -90,16 +130,12 @@ int pk_sock_get_pktinfo(const pk_sock *s, int *on)
     int err, dual, v4;
     *on = 0;
     if ((err = check_pktinfo_type(s))) return err;
-    if (s->family == AF_INET) {
-        err = pk_sys_getint(s->fd, IPPROTO_IP, IP_PKTINFO, on);
-        *on = *on != 0;
-        return err;
-    }
+    if (s->family == AF_INET) return get_pktinfo4(s->fd, on);
     if ((err = pk_sys_getint(s->fd, IPPROTO_IPV6, PK_IPV6_RECVPKTINFO, on)))
         return err;
     *on = *on != 0;
     if (!*on || pk_sock_dualstack(s, &dual) || !dual) return 0;
-    if (pk_sys_getint(s->fd, IPPROTO_IP, IP_PKTINFO, &v4) == 0) *on = v4 != 0;
+    if (get_pktinfo4(s->fd, &v4) == 0) *on = v4;
     return 0;
 }
 
@@ -108,6 +144,7 @@ int pk_sock_get_pktinfo(const pk_sock *s, int *on)
 int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
 {
     int err, dual, iface = o->kind == PK_OPTK_IFACE;
+    int kind = iface ? V4_IFACE : V4_INT;
     if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
     if (o->where == PK_OPTL_SOCKET) {
         err = pk_sys_setint(s->fd, o->level4, o->name4, value);
@@ -125,7 +162,7 @@ int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
                      : pk_sys_setint(s->fd, o->level4, o->name4, value);
     if ((err = pk_sys_setint(s->fd, o->level6, o->name6, value))) return err;
     if (pk_sock_dualstack(s, &dual) || !dual) return 0;
-    return set_ipv4_half(s, o->level4, o->name4, value, iface);
+    return set_ipv4_half(s, o->level4, o->name4, value, kind);
 }
 
 /* Reads an option back from the kernel (the socket family's level). An
