@@ -147,6 +147,23 @@ static int f_raw(lua_State *L)
     return open_socket(L, family, SOCK_RAW, protocol, 3);
 }
 
+enum { FD_NEGATIVE = -1, FD_TOO_LARGE = -2 };
+
+/* Argument arg as a descriptor number: raises unless it is a whole number;
+ * one outside 0..2^31-1 gives FD_NEGATIVE or FD_TOO_LARGE, whatever the
+ * width of lua_Integer (32 bits on i386 Lua 5.1 and 5.2). */
+static lua_Integer check_descriptor(lua_State *L, int arg)
+{
+    lua_Number n = luaL_checknumber(L, arg);
+    int whole = n != n ? 0
+              : (n > 9007199254740992.0 || n < -9007199254740992.0) ? 1
+              : (lua_Number)(long long)n == n;
+    if (!whole) luaL_argerror(L, arg, "number has no integer representation");
+    if (n < 0) return FD_NEGATIVE;
+    if (n > 2147483647.0) return FD_TOO_LARGE;
+    return (lua_Integer)n;
+}
+
 /* pktinfo.wrap(fd_or_object [, opts]): adopts a descriptor (on POSIX a
  * duplicate of it, unless opts.own), keeping a wrapped object alive as
  * long as the socket. A failure never closes the caller's descriptor. */
@@ -169,17 +186,17 @@ static int f_wrap(lua_State *L)
         lua_insert(L, 1);                 /* fd object opts */
         lua_insert(L, 2);                 /* fd opts object */
     }
-    fd = pk_checkinteger(L, 1);
+    fd = check_descriptor(L, 1);
     check_opts(L, 2);
     if (!lua_isnoneornil(L, 2)) {
         lua_getfield(L, 2, "own");
         own = lua_toboolean(L, -1);
         lua_pop(L, 1);
     }
-    if (fd < 0 || fd > 0x7fffffff) {   /* not 2^32 + 5 read as descriptor 5 */
+    if (fd < 0) {                       /* not 2^32 + 5 read as descriptor 5 */
         lua_pushnil(L);
-        lua_pushstring(L, fd < 0 ? "descriptor is negative (socket not created yet?)"
-                                  : "descriptor out of range");
+        lua_pushstring(L, fd == FD_NEGATIVE ? "descriptor is negative (socket not created yet?)"
+                                            : "descriptor out of range");
         lua_pushliteral(L, "EBADF");
         return 3;
     }

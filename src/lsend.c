@@ -152,15 +152,19 @@ static int read_source(lua_State *L, int t, int out, const pk_where *w,
     return err;
 }
 
-/* Writes the control messages for src into o (raises if they do not fit,
- * which cannot happen for what the readers above produce). */
-static void encode(lua_State *L, int dst_family, const pk_sendsrc *src,
-                   pk_outmsg *o)
+/* Writes the control messages for src into o. Returns 0, or ENOPROTOOPT
+ * when this platform cannot send part of src per datagram (README,
+ * "Platforms"); raises if they do not fit, which cannot happen for what
+ * the readers above produce. */
+static int encode(lua_State *L, int dst_family, const pk_sendsrc *src,
+                  pk_outmsg *o)
 {
     long clen = src->has
         ? pk_cmsg_encode(&o->control, sizeof o->control, dst_family, src) : 0;
+    if (clen == PK_CMSG_UNSUPPORTED) return ENOPROTOOPT;
     if (clen < 0) luaL_error(L, "pktinfo: control messages do not fit");
     o->controllen = (size_t)clen;
+    return 0;
 }
 
 /* Sends the datagram o; pushes bytes sent, or the error triple. */
@@ -196,7 +200,7 @@ int pk_m_sendto(lua_State *L)
     }
     if (err) return pk_push_error(L, err);
     o.to = to.sa;
-    encode(L, to.ip_family, &src, &o);
+    if ((err = encode(L, to.ip_family, &src, &o))) return pk_push_error(L, err);
     return send_one(L, s, &o);
 }
 
@@ -223,7 +227,7 @@ int pk_m_reply(lua_State *L)
     if ((src.has & PK_SRC_ADDR) && src.family != to.ip_family)
         luaL_argerror(L, 3, "addr and from are of different IP versions");
     o.to = to.sa;
-    encode(L, to.ip_family, &src, &o);
+    if ((err = encode(L, to.ip_family, &src, &o))) return pk_push_error(L, err);
     return send_one(L, s, &o);
 }
 
@@ -262,7 +266,7 @@ static int read_item(lua_State *L, const pk_sock *s, int i, pk_outmsg *o)
     lua_settop(L, item + 1);                  /* the item and its data */
     o->to = to.sa;
     o->index = i;
-    if (!err) encode(L, to.ip_family, &src, o);
+    if (!err) err = encode(L, to.ip_family, &src, o);
     return err;
 }
 
