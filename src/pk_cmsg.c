@@ -27,6 +27,41 @@ static int read_small_int(const struct cmsghdr *c, size_t len, int *out)
     return 0;
 }
 
+#ifdef IP_ORIGDSTADDR
+/* Option recvorigdst: IP_ORIGDSTADDR, a sockaddr_in of the destination
+ * before a TPROXY or REDIRECT rule changed it. */
+static void decode_origdst4(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
+{
+    struct sockaddr_in sin;
+    if (len < sizeof sin) return;
+    memcpy(&sin, CMSG_DATA(c), sizeof sin);
+    out->has |= PK_HAS_ORIGDST | PK_HAS_ORIGDST_V4;
+    out->orig_family = AF_INET;
+    memcpy(out->orig, &sin.sin_addr, 4);
+    out->orig_port = ntohs(sin.sin_port);
+}
+#endif
+
+#ifdef IPV6_ORIGDSTADDR
+/* IPV6_ORIGDSTADDR, a sockaddr_in6. An IPv4 datagram on a dual-stack
+ * socket carries IP_ORIGDSTADDR too: that one wins whatever the order. */
+static void decode_origdst6(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
+{
+    struct sockaddr_in6 sin6;
+    if (len < sizeof sin6 || (out->has & PK_HAS_ORIGDST_V4)) return;
+    memcpy(&sin6, CMSG_DATA(c), sizeof sin6);
+    out->has |= PK_HAS_ORIGDST;
+    if (pk_ip6_is_v4mapped(sin6.sin6_addr.s6_addr)) {
+        out->orig_family = AF_INET;
+        memcpy(out->orig, sin6.sin6_addr.s6_addr + 12, 4);
+    } else {
+        out->orig_family = AF_INET6;
+        memcpy(out->orig, sin6.sin6_addr.s6_addr, 16);
+    }
+    out->orig_port = ntohs(sin6.sin6_port);
+}
+#endif
+
 /* One IPPROTO_IP message. */
 static void decode_ip(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
 {
@@ -46,6 +81,11 @@ static void decode_ip(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
         out->ifindex = (uint32_t)pi.ipi_ifindex;
         return;
     }
+#endif
+#ifdef IP_ORIGDSTADDR
+    case IP_ORIGDSTADDR:
+        decode_origdst4(c, len, out);
+        return;
 #endif
     /* Linux sends the TTL and TOS as IP_TTL and IP_TOS; the BSDs and
      * macOS as IP_RECVTTL and IP_RECVTOS, one byte each. Both types are
@@ -94,6 +134,11 @@ static void decode_ip6(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
     case IPV6_HOPLIMIT:
         if (read_small_int(c, len, &out->ttl)) out->has |= PK_HAS_TTL;
         return;
+#ifdef IPV6_ORIGDSTADDR
+    case IPV6_ORIGDSTADDR:
+        decode_origdst6(c, len, out);
+        return;
+#endif
 #ifdef IPV6_TCLASS
     case IPV6_TCLASS:
         if (read_small_int(c, len, &out->tos)) {
