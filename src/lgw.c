@@ -235,14 +235,16 @@ static const char *read_value(lua_State *L, int idx, const pk_option *o, gw_valu
 /* Sets option o to v; returns 0 or an error number (never one for off). */
 static int set_value(pk_sock *s, const pk_option *o, const gw_value *v)
 {
-    int err;
-    if (o->kind == PK_OPTK_DEVICE)
+    uint32_t u32 = (uint32_t)v->u32;
+    int err, bits;
+    if (o->kind == PK_OPTK_DEVICE) {
         err = pk_sock_set_device(s, v->off ? "" : v->name);
-    else if (o->kind == PK_OPTK_PMTUD)
+    } else if (o->kind == PK_OPTK_PMTUD) {
         err = pk_sock_setopt(s, o, v->off ? PK_PMTUD_DONT : v->mode);
-    else                         /* U32: the same bits as a C int */
-        err = pk_sock_setopt(s, o, v->u32 > 0x7fffffff ? (int)(v->u32 - 4294967296.0)
-                                                       : (int)v->u32);
+    } else {                     /* U32: the same 32 bits as a C int */
+        memcpy(&bits, &u32, sizeof bits);
+        err = pk_sock_setopt(s, o, bits);
+    }
     return v->off ? 0 : err;
 }
 

@@ -14,6 +14,17 @@
 #define PK_HAVE_ERRQUEUE 1
 #endif
 
+/* The Linux socket options of the gateways, all or none (one
+ * configuration: cppcheck checks every one). */
+#if defined(PK_HAVE_ERRQUEUE) && defined(IP_MTU_DISCOVER) \
+    && defined(IPV6_MTU_DISCOVER) && defined(IP_MTU) && defined(IPV6_MTU) \
+    && defined(SO_BINDTODEVICE) && defined(SO_MARK) && defined(IP_FREEBIND) \
+    && defined(IPV6_FREEBIND) && defined(IP_TRANSPARENT) \
+    && defined(IPV6_TRANSPARENT) && defined(IP_RECVORIGDSTADDR) \
+    && defined(IPV6_RECVORIGDSTADDR)
+#define PK_HAVE_GW_LINUX 1
+#endif
+
 /* Where an error came from (SO_EE_ORIGIN_* on Linux). */
 enum {
     PK_ORIGIN_NONE = 0, PK_ORIGIN_LOCAL = 1, PK_ORIGIN_ICMP = 2,

@@ -39,31 +39,18 @@ static const pk_option options[] = {
     {"multicast-loop", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_LOOP, IPPROTO_IPV6, IPV6_MULTICAST_LOOP},
     {"multicast-if", PK_OPTK_IFACE, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_IF, IPPROTO_IPV6, IPV6_MULTICAST_IF},
     /* gateways (README, "Gateways"); the Windows forms where Winsock has them */
-#ifdef PK_HAVE_ERRQUEUE
+#ifdef PK_HAVE_GW_LINUX
     {"recverr", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_RECVERR, IPPROTO_IPV6, IPV6_RECVERR},
-#endif
-#if defined(_WIN32) && defined(IP_DONTFRAGMENT) && defined(IPV6_DONTFRAG)
-    {"mtu-discover", PK_OPTK_PMTUD, PK_OPTL_IP, IPPROTO_IP, IP_DONTFRAGMENT, IPPROTO_IPV6, IPV6_DONTFRAG},
-#elif defined(IP_MTU_DISCOVER) && defined(IPV6_MTU_DISCOVER)
     {"mtu-discover", PK_OPTK_PMTUD, PK_OPTL_IP, IPPROTO_IP, IP_MTU_DISCOVER, IPPROTO_IPV6, IPV6_MTU_DISCOVER},
-#endif
-#if defined(IP_MTU) && defined(IPV6_MTU)
     {"mtu", PK_OPTK_RDONLY, PK_OPTL_IP, IPPROTO_IP, IP_MTU, IPPROTO_IPV6, IPV6_MTU},
-#endif
-#if defined(SO_BINDTODEVICE) || (defined(_WIN32) && defined(IP_UNICAST_IF))
     {"device", PK_OPTK_DEVICE, PK_OPTL_SOCKET, NONE, NONE, NONE, NONE},
-#endif
-#ifdef SO_MARK
     {"mark", PK_OPTK_U32, PK_OPTL_SOCKET, SOL_SOCKET, SO_MARK, NONE, NONE},
-#endif
-#if defined(IP_FREEBIND) && defined(IPV6_FREEBIND)
     {"freebind", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_FREEBIND, IPPROTO_IPV6, IPV6_FREEBIND},
-#endif
-#if defined(IP_TRANSPARENT) && defined(IPV6_TRANSPARENT)
     {"transparent", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_TRANSPARENT, IPPROTO_IPV6, IPV6_TRANSPARENT},
-#endif
-#if defined(IP_RECVORIGDSTADDR) && defined(IPV6_RECVORIGDSTADDR)
     {"recvorigdst", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_RECVORIGDSTADDR, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR},
+#elif defined(_WIN32)
+    {"mtu-discover", PK_OPTK_PMTUD, PK_OPTL_IP, IPPROTO_IP, IP_DONTFRAGMENT, IPPROTO_IPV6, IPV6_DONTFRAG},
+    {"device", PK_OPTK_DEVICE, PK_OPTL_SOCKET, NONE, NONE, NONE, NONE},
 #endif
     {NULL, 0, 0, 0, 0, 0, 0}
 };
@@ -100,7 +87,7 @@ int pk_pmtud_to_sys(int mode)
 {
 #if defined(_WIN32)
     return mode == PK_PMTUD_DO ? 1 : mode == PK_PMTUD_DONT ? 0 : -1;
-#elif defined(IP_PMTUDISC_DONT) && defined(IP_PMTUDISC_PROBE)
+#elif defined(PK_HAVE_GW_LINUX)
     static const int sys[] = {
         IP_PMTUDISC_DONT, IP_PMTUDISC_WANT, IP_PMTUDISC_DO, IP_PMTUDISC_PROBE
     };
