@@ -318,6 +318,8 @@ describe("gateway options read back from the kernel", function()
     local s = assert(pktinfo.udp("inet6"))
     assert.is_true(s:setoption("mtu-discover", false))
     assert.equal("dont", s:getoption("mtu-discover"))
+    assert(s:setsockopt("ipv6", IPV6_MTU_DISCOVER, 4))      -- Linux's "interface": no name here
+    assert.equal(4, s:getoption("mtu-discover"))
     s:close()
   end)
 

@@ -271,7 +271,8 @@ int pk_gw_getoption(lua_State *L, pk_sock *s, const pk_option *o)
         return 1;
     }
     if ((err = pk_sock_getopt(s, o, &value, &unused))) return pk_push_error(L, err);
-    if (o->kind == PK_OPTK_PMTUD && value >= 0) lua_pushstring(L, modes[value]);
+    if (o->kind == PK_OPTK_PMTUD && pk_pmtud_from_sys(value) >= 0)
+        lua_pushstring(L, modes[pk_pmtud_from_sys(value)]);
     else if (o->kind == PK_OPTK_U32) lua_pushinteger(L, (lua_Integer)(uint32_t)value);
     else lua_pushinteger(L, value);
     return 1;

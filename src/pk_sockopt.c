@@ -154,6 +154,5 @@ int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
         err = pk_sys_getint(s->fd, o->level4, o->name4, value);
     }
     if (!err && o->kind == PK_OPTK_BOOL) *value = *value != 0;
-    if (!err && o->kind == PK_OPTK_PMTUD) *value = pk_pmtud_from_sys(*value);
     return err;
 }
