@@ -518,4 +518,171 @@ describe("bad input catalogue", function()
     assert.equal(5, n, out)
     no_failures()
   end)
+
+  -- Gateways (README, "Gateways"): connected sockets, the escape hatch,
+  -- recverr and the gateway options. Linux option numbers.
+  it("gateway methods: wrong types, bad levels, names, sizes and values", function()
+    local s, port = server()
+    local SO_BINDTODEVICE, IP_TTL = 25, 2
+    for _, v in ipairs(WRONG) do
+      row("setpeername(" .. show(v) .. ")", methods.setpeername, { s, v, port }, raises(2))
+      row("send(" .. show(v) .. ")", methods.send, { s, v }, raises(2))
+      if type(v) ~= "table" and v ~= false then
+        row("send('x', out=" .. show(v) .. ")", methods.send, { s, "x", v }, raises(3))
+      end
+      if type(v) ~= "table" and type(v) ~= "boolean" then
+        row("setsockopt(level=" .. show(v) .. ")", methods.setsockopt, { s, v, IP_TTL, 1 }, raises(2))
+        row("getsockopt(level=" .. show(v) .. ")", methods.getsockopt, { s, v, IP_TTL }, raises(2))
+      end
+      row("setsockopt('ip', name=" .. show(v) .. ")", methods.setsockopt, { s, "ip", v, 1 }, raises(3))
+      row("getsockopt('ip', name=" .. show(v) .. ")", methods.getsockopt, { s, "ip", v }, raises(3))
+      if v ~= io.stdout then
+        row("setsockopt('ip', 2, value=" .. show(v) .. ")", methods.setsockopt, { s, "ip", IP_TTL, v }, raises(4))
+      end
+      row("getsockopt('ip', 2, size=" .. show(v) .. ")", methods.getsockopt, { s, "ip", IP_TTL, v }, raises(4))
+    end
+    row("send() (data missing)", methods.send, { s }, raises(2))
+    row("setpeername() (address missing)", methods.setpeername, { s }, raises(2))
+    row("setpeername('127.0.0.1') (port missing)", methods.setpeername, { s, "127.0.0.1" }, raises(3))
+    for _, p in ipairs(BAD_PORT) do
+      row("setpeername('127.0.0.1', " .. show(p) .. ")", methods.setpeername, { s, "127.0.0.1", p }, raises(3))
+    end
+    for _, case in ipairs(BAD_ADDR) do
+      row("setpeername(" .. show(case[1]) .. ")", methods.setpeername, { s, case[1], port }, raises(2, case[2]))
+    end
+    row("setpeername('**')", methods.setpeername, { s, "**", port }, raises(2))
+    for _, out in ipairs { { ttl = 256 }, { ttl = -1 }, { tos = 1e300 }, { ttl = "9" } } do
+      local k, v = next(out)
+      row(("send out {%s=%s}"):format(k, show(v)), methods.send, { s, "x", out }, raises(3, k))
+    end
+    row("send, not connected", methods.send, { s, "x" }, fails("EDESTADDRREQ"))
+    row("send with out, not connected", methods.send, { s, "x", { ttl = 3 } }, fails("EDESTADDRREQ"))
+    row("getpeername, not connected", methods.getpeername, { s }, fails("ENOTCONN"))
+    row("getoption('mtu'), not connected", methods.getoption, { s, "mtu" }, fails("ENOTCONN"))
+    for _, level in ipairs { "tcp", "", "IP", "ip\0", "socket ", "sol_socket", -1, 2 ^ 31, 1.5, NaN, INF, true } do
+      row("setsockopt(level=" .. show(level) .. ")", methods.setsockopt, { s, level, IP_TTL, 1 }, raises(2))
+      row("getsockopt(level=" .. show(level) .. ")", methods.getsockopt, { s, level, IP_TTL }, raises(2))
+    end
+    row("setsockopt('tcp') names the levels", methods.setsockopt, { s, "tcp", 1, 1 }, raises(2, "unknown level 'tcp'"))
+    for _, name in ipairs { -1, 2 ^ 31, 1.5, NaN, INF, "ttl", 2 ^ 63 } do
+      row("setsockopt('ip', name=" .. show(name) .. ")", methods.setsockopt, { s, "ip", name, 1 }, raises(3))
+      row("getsockopt('ip', name=" .. show(name) .. ")", methods.getsockopt, { s, "ip", name }, raises(3))
+    end
+    for _, v in ipairs { 2 ^ 31, -2 ^ 31 - 1, 2 ^ 63, 1.5, NaN, INF } do
+      row("setsockopt('ip', 2, " .. show(v) .. ")", methods.setsockopt, { s, "ip", IP_TTL, v }, raises(4))
+    end
+    row("setsockopt value of 257 bytes", methods.setsockopt, { s, "ip", IP_TTL, string.rep("x", 257) }, raises(4, "256"))
+    row("setsockopt value of 65536 bytes", methods.setsockopt, { s, "ip", IP_TTL, string.rep("x", 65536) }, raises(4))
+    row("setsockopt value of 256 bytes (the kernel's answer)", methods.setsockopt,
+      { s, "ip", IP_TTL, string.rep("x", 256) }, fails("EINVAL"))
+    for _, size in ipairs { 0, -1, 257, 2 ^ 31, 1.5, NaN, "eight", true, {} } do
+      row("getsockopt('ip', 2, size=" .. show(size) .. ")", methods.getsockopt, { s, "ip", IP_TTL, size }, raises(4))
+    end
+    row("getsockopt size 256", methods.getsockopt, { s, "ip", IP_TTL, 256 },
+      gives("4 bytes", function(b) return type(b) == "string" and #b == 4 end))
+    row("setsockopt of an option the kernel lacks", methods.setsockopt, { s, "ip", 9999, 1 }, fails("ENOPROTOOPT"))
+    row("getsockopt of an option the kernel lacks", methods.getsockopt, { s, "ip", 9999 }, fails("ENOPROTOOPT"))
+    row("setsockopt SO_BINDTODEVICE 'nosuch0'", methods.setsockopt, { s, "socket", SO_BINDTODEVICE, "nosuch0" }, fails("ENODEV"))
+    row("setsockopt at level 9999", methods.setsockopt, { s, 9999, 1, 1 }, fails("ENOPROTOOPT"))
+    -- recverr() on a socket without the option: a timeout, nothing else
+    row("recverr() without the option", methods.recverr, { s }, fails("ETIMEDOUT", "timeout"))
+    s:close()
+    no_failures()
+  end)
+
+  it("gateway options: unknown names, wrong value types, devices that do not exist", function()
+    local s = server()
+    local s6 = udp("inet6")
+    for _, name in ipairs { "Device", "mtu_discover", "recv-err", "orig_dst", "tproxy", "vrf", "MARK" } do
+      row("setoption(" .. show(name) .. ")", methods.setoption, { s, name, true }, raises(2, "unknown option"))
+      row("getoption(" .. show(name) .. ")", methods.getoption, { s, name }, raises(2, "unknown option"))
+      row("udp('inet', {" .. name .. "=true})", pktinfo.udp, { "inet", { [name] = true } }, raises(2, "unknown option"))
+    end
+    for _, v in ipairs { 42, true, {}, print, 0 } do
+      row("setoption('device', " .. show(v) .. ")", methods.setoption, { s, "device", v }, raises(3, "interface name"))
+      row("udp('inet', {device=" .. show(v) .. "})", pktinfo.udp, { "inet", { device = v } }, raises(2, "opts.device"))
+    end
+    row("setoption('device', 'lo\\0x')", methods.setoption, { s, "device", "lo\0x" }, raises(3, "embedded NUL"))
+    for _, dev in ipairs { "nosuch0", "a-name-longer-than-15", string.rep("x", 4096), "LO", "lo " } do
+      row("setoption('device', " .. show(dev) .. ")", methods.setoption, { s, "device", dev }, fails("ENODEV"))
+      row("inet6 setoption('device', " .. show(dev) .. ")", methods.setoption, { s6, "device", dev }, fails("ENODEV"))
+      row("udp('inet', {device=" .. show(dev) .. "})", pktinfo.udp, { "inet", { device = dev } }, fails("ENODEV"))
+    end
+    for _, v in ipairs { "sometimes", "", "DO", "do\0", "yes", 1, true, {} } do
+      row("setoption('mtu-discover', " .. show(v) .. ")", methods.setoption, { s, "mtu-discover", v }, raises(3, "'dont'"))
+      row("udp('inet6', {mtu-discover=" .. show(v) .. "})", pktinfo.udp, { "inet6", { ["mtu-discover"] = v } },
+        raises(2, "opts.mtu-discover"))
+    end
+    for _, v in ipairs { -1, 2 ^ 32, 2 ^ 63, 1.5, NaN, INF, "7", true, {} } do
+      row("setoption('mark', " .. show(v) .. ")", methods.setoption, { s, "mark", v }, raises(3, "4294967295"))
+      row("udp('inet', {mark=" .. show(v) .. "})", pktinfo.udp, { "inet", { mark = v } }, raises(2, "opts.mark"))
+    end
+    row("setoption('mtu', 1400): read-only", methods.setoption, { s, "mtu", 1400 }, fails("ENOPROTOOPT"))
+    row("udp('inet', {mtu=1400}): not a creation option", pktinfo.udp, { "inet", { mtu = 1400 } }, raises(2, "unknown option"))
+    -- an option set to false (or 0) is never an error, whatever the family
+    for _, family in ipairs { "inet", "inet6" } do
+      local f = udp(family)
+      for _, name in ipairs { "device", "mark", "freebind", "transparent", "recvorigdst", "recverr", "mtu-discover" } do
+        row(family .. " setoption(" .. show(name) .. ", false)", methods.setoption, { f, name, false }, gives("true", is_true))
+        row(family .. " udp({" .. name .. "=false})", pktinfo.udp, { family, { [name] = false } }, gives("a socket", is_socket))
+      end
+      row(family .. " setoption('mark', 0)", methods.setoption, { f, "mark", 0 }, gives("true", is_true))
+      row(family .. " setoption('mtu', 0)", methods.setoption, { f, "mtu", 0 }, gives("true", is_true))
+      f:close()
+    end
+    s:close(); s6:close()
+    no_failures()
+  end)
+
+  it("gateway methods on a closed socket, and on a descriptor closed behind the module's back", function()
+    local s, port = server()
+    local fd = s:getfd()
+    local thief = assert(pktinfo.wrap(fd, { own = true }))
+    assert.is_true(thief:close())
+    local calls = {
+      { "setpeername", "127.0.0.1", port }, { "setpeername", "*" }, { "getpeername" }, { "send", "x" },
+      { "send", "x", { ttl = 3 } }, { "setsockopt", "ip", 2, 9 }, { "setsockopt", "socket", 25, "lo" },
+      { "getsockopt", "ip", 2 }, { "getsockopt", "ip", 2, 4 }, { "recverr" },
+      { "setoption", "device", "lo" }, { "getoption", "device" }, { "setoption", "mtu-discover", "do" },
+      { "getoption", "mtu-discover" }, { "setoption", "mark", 1 }, { "getoption", "mtu" },
+    }
+    for _, c in ipairs(calls) do
+      row("stolen fd:" .. c[1], methods[c[1]], { s, unpack(c, 2) }, fails("EBADF"))
+    end
+    s:close()
+    for _, c in ipairs(calls) do
+      row("closed:" .. c[1], methods[c[1]], { s, unpack(c, 2) }, fails("EBADF", "closed"))
+    end
+    no_failures()
+  end)
+
+  it("transparent, mark and rebinding a device without CAP_NET_ADMIN and CAP_NET_RAW: a clear EPERM", function()
+    local code = "local p = require 'pktinfo' " ..
+      "for _, f in ipairs { 'inet', 'inet6' } do local s = p.udp(f) " ..
+      "print((select(3, s:setoption('transparent', true))), (select(2, s:setoption('transparent', true)))) " ..
+      "print((select(3, s:setoption('mark', 1))), (select(2, s:setoption('mark', 1)))) " ..
+      "print((select(3, p.udp(f, { transparent = true }))), (select(2, p.udp(f, { transparent = true })))) " ..
+      "local b = p.udp(f, { device = 'lo' }) " ..
+      "print((select(3, b:setoption('device', 'lo'))), (select(2, b:setoption('device', 'lo')))) end"
+    local cmd
+    if gate.root() then
+      cmd = ("%s -e %q 2>&1"):format(os.getenv("LUA") or "lua5.4", code)
+    else
+      local why = gate.command("setpriv"); if why then pending(why) return end
+      local lua = os.getenv("LUA") or "lua5.4"
+      cmd = ("LUA_CPATH=%q LUA_PATH=%q setpriv --bounding-set=-net_admin,-net_raw --inh-caps=-net_admin,-net_raw %s -e %q 2>&1")
+        :format(package.cpath, package.path, lua, code)
+    end
+    local f = assert(io.popen(cmd))
+    local out = f:read("*a"); f:close()
+    local n = 0
+    for line in out:gmatch("[^\n]+") do
+      n = n + 1; tried = tried + 1
+      if line ~= "EPERM\tOperation not permitted" then
+        failures[#failures + 1] = "gateway option without privilege: " .. line
+      end
+    end
+    assert.equal(8, n, out)
+    no_failures()
+  end)
 end)

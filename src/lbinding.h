@@ -52,7 +52,7 @@ enum {
     PK_K_FROM = 1, PK_K_PORT, PK_K_FAMILY, PK_K_ADDR, PK_K_IFINDEX,
     PK_K_SPEC_DST, PK_K_TRUNCATED, PK_K_CTRUNCATED, PK_K_TTL, PK_K_TOS,
     PK_K_ECN, PK_K_TIME, PK_K_DROPPED, PK_K_DATA, PK_K_INET, PK_K_INET6,
-    PK_K_TO, PK_K_OUT, PK_K_COUNT_
+    PK_K_TO, PK_K_OUT, PK_K_ORIG_DST, PK_K_ORIG_PORT, PK_K_COUNT_
 };
 /* keys[PK_K_WRITTEN]: which optional info fields the module has ever
  * written in this Lua state (lrecv.c), an integer. */
@@ -106,5 +106,18 @@ int pk_m_recvmany(lua_State *L);
 int pk_m_sendto(lua_State *L);
 int pk_m_reply(lua_State *L);
 int pk_m_sendmany(lua_State *L);
+
+/* lgw.c and lsend.c: the gateway methods (README, "Gateways"), and the
+ * values of the gateway options for setoption, getoption (lsocket.c) and
+ * opts (lpktinfo.c): kinds PK_OPTK_U32 and after. */
+int pk_m_setpeername(lua_State *L);
+int pk_m_getpeername(lua_State *L);
+int pk_m_send(lua_State *L);
+int pk_m_setsockopt(lua_State *L);
+int pk_m_getsockopt(lua_State *L);
+int pk_m_recverr(lua_State *L);
+int pk_gw_setoption(lua_State *L, pk_sock *s, const pk_option *o);
+int pk_gw_getoption(lua_State *L, pk_sock *s, const pk_option *o);
+int pk_gw_apply_opt(lua_State *L, int arg, pk_sock *s, const pk_option *o);
 
 #endif

@@ -15,6 +15,8 @@
 /* The names opts may hold, in the order they are applied. */
 static const char *const opt_names[] = {
     "v6only", "reuseaddr", "reuseport", "broadcast", "rcvbuf", "sndbuf",
+    "device", "mark", "freebind", "transparent", "recvorigdst", "recverr",
+    "mtu-discover",
     "pktinfo", "timeout", "own", NULL
 };
 
@@ -53,7 +55,11 @@ static int apply_opt(lua_State *L, int arg, pk_sock *s, const char *name)
         s->timeout = t < 0 ? -1 : t;
         return 0;
     }
+    /* a gateway option this platform lacks is unknown (README, "Gateways") */
+    if (!pk_option_find(name) && strcmp(name, "reuseport") != 0)
+        return luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'", name));
     if (!(o = pk_option_find(name))) return 0;   /* reuseport where absent */
+    if (o->kind >= PK_OPTK_U32) return pk_gw_apply_opt(L, arg, s, o);
     if (o->kind == PK_OPTK_INT) {
         int isint;
         lua_Integer v = pk_tointegerx(L, -1, &isint);
@@ -223,7 +229,7 @@ static const luaL_Reg functions[] = {
 static const char *const key_names[] = {
     "from", "port", "family", "addr", "ifindex", "spec_dst", "truncated",
     "ctruncated", "ttl", "tos", "ecn", "time", "dropped", "data",
-    "inet", "inet6", "to", "out"
+    "inet", "inet6", "to", "out", "orig_dst", "orig_port"
 };
 
 /* require "pktinfo.core" */

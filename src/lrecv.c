@@ -24,7 +24,8 @@
  * need clearing when a datagram lacks them. */
 enum {
     OPT_DST = 1 << 0, OPT_SPEC_DST = 1 << 1, OPT_CTRUNC = 1 << 2,
-    OPT_TTL = 1 << 3, OPT_TOS = 1 << 4, OPT_TIME = 1 << 5, OPT_DROPPED = 1 << 6
+    OPT_TTL = 1 << 3, OPT_TOS = 1 << 4, OPT_TIME = 1 << 5, OPT_DROPPED = 1 << 6,
+    OPT_ORIGDST = 1 << 12
 };
 
 /* Takes the socket's receive buffer (user value PK_SLOT_RECVBUF) if it
@@ -148,6 +149,7 @@ static unsigned note_written(lua_State *L, const pk_datagram *d)
     if (in->has & PK_HAS_TOS) have |= OPT_TOS;
     if (in->has & PK_HAS_TIME) have |= OPT_TIME;
     if (in->has & PK_HAS_DROPPED) have |= OPT_DROPPED;
+    if (in->has & PK_HAS_ORIGDST) have |= OPT_ORIGDST;
     lua_rawgeti(L, PK_UV_KEYS, PK_K_WRITTEN);
     written = (unsigned)lua_tointeger(L, -1);
     lua_pop(L, 1);
@@ -183,6 +185,30 @@ static void put_extras(lua_State *L, int t, const pk_recvinfo *in,
     else put_nil(L, t, PK_K_DROPPED, clear, OPT_DROPPED);
 }
 
+/* Option recvorigdst: pushes the text of the original destination and
+ * returns its stack index (0: the datagram has none). */
+static int push_orig(lua_State *L, const pk_recvinfo *in)
+{
+    char text[PK_ADDRSTRLEN];
+    if (!(in->has & PK_HAS_ORIGDST)) return 0;
+    if (in->orig_family == AF_INET) lua_pushlstring(L, text, pk_format_ip4(in->orig, text));
+    else lua_pushlstring(L, text, pk_format_ip6(in->orig, text));
+    return lua_gettop(L);
+}
+
+/* Sets orig_dst (the string at index orig, 0: none) and orig_port. */
+static void put_orig(lua_State *L, int t, const pk_recvinfo *in, int orig,
+                     unsigned clear)
+{
+    if (orig) {
+        put(L, t, PK_K_ORIG_DST, orig);
+        put_int(L, t, PK_K_ORIG_PORT, in->orig_port);
+    } else {
+        put_nil(L, t, PK_K_ORIG_DST, clear, OPT_ORIGDST);
+        put_nil(L, t, PK_K_ORIG_PORT, clear, OPT_ORIGDST);
+    }
+}
+
 /* Fills the info table at t (absolute index) for datagram d, and t.data
  * with the string at data (0: none). With reuse, fields an earlier
  * datagram left that do not apply to d are removed. */
@@ -190,7 +216,7 @@ static void fill_info(lua_State *L, pk_lsock *ls, int t, const pk_datagram *d,
                       int reuse, int data)
 {
     const pk_recvinfo *in = &d->info;
-    int from = lua_gettop(L) + 1, addr = from + 1, spec = from + 2, fam;
+    int from = lua_gettop(L) + 1, addr = from + 1, spec = from + 2, fam, orig;
     unsigned written, clear;
 
     /* 1: the strings (Lua may run at each push) */
@@ -200,6 +226,7 @@ static void fill_info(lua_State *L, pk_lsock *ls, int t, const pk_datagram *d,
                   in->dst_family == AF_INET6 && pk_ip6_is_linklocal(in->dst)
                   ? in->ifindex : 0);
     if (in->has & PK_HAS_SPEC_DST) push_text(L, ls, 2, AF_INET, in->spec_dst, 0);
+    orig = push_orig(L, in);
     /* 2: the fields (no Lua runs from here on) */
     written = note_written(L, d);
     clear = reuse ? written : 0;
@@ -229,6 +256,7 @@ static void fill_info(lua_State *L, pk_lsock *ls, int t, const pk_datagram *d,
     if (in->has & PK_HAS_SPEC_DST) put(L, t, PK_K_SPEC_DST, spec);
     else put_nil(L, t, PK_K_SPEC_DST, clear, OPT_SPEC_DST);
     put_extras(L, t, in, clear);
+    put_orig(L, t, in, orig, clear);
     lua_settop(L, from - 1);
 }
 

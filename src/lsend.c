@@ -6,6 +6,7 @@
 #include "lbinding.h"
 #include "pk_addr.h"
 #include "pk_iface.h"
+#include "pk_gw.h"
 
 #include <string.h>
 
@@ -331,4 +332,37 @@ int pk_m_sendmany(lua_State *L)
     if (k) stop = pk_sock_sendmany(s, m, k);
     for (i = 0; i < k; i++) err[m[i].index - 1] = m[i].err;
     return push_results(L, err, n, stop);
+}
+
+/* sock:send(data [, out]) -> bytes: to the peer of a connected socket
+ * (setpeername), with out = {ttl=, tos=} for this datagram only; not
+ * connected: nil, msg, "EDESTADDRREQ". The control messages follow the
+ * peer's IP version (an IPv4 peer of a dual-stack socket gets IPv4 ones),
+ * read from the kernel after the last Lua code has run. */
+int pk_m_send(lua_State *L)
+{
+    pk_sock *s = pk_check_sock(L);
+    pk_where wout = {3, 0};
+    pk_sendsrc src;
+    pk_outmsg o;
+    pk_sockaddr peer;
+    size_t sent;
+    int err;
+
+    o.data = luaL_checklstring(L, 2, &o.len);
+    src.has = 0;
+    if (!lua_isnoneornil(L, 3)) read_out(L, 3, &wout, &src);
+    if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
+    o.controllen = 0;
+    if (src.has) {
+        if ((err = pk_sock_peer(s, &peer)))
+            return pk_push_error(L, err == ENOTCONN ? EDESTADDRREQ : err);
+        pk_addr_unmap(&peer);
+        encode(L, peer.sa.sa_family, &src, &o);
+    }
+    if ((err = pk_sock_send(s, o.data, o.len, NULL,
+                            o.controllen ? &o.control : NULL, o.controllen, &sent)))
+        return pk_push_error(L, err);
+    lua_pushinteger(L, (lua_Integer)sent);
+    return 1;
 }

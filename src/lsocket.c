@@ -119,6 +119,7 @@ static int m_setoption(lua_State *L)
     CHECK_OPEN(L, s);
     o = check_option(L, 2);
     luaL_checkany(L, 3);
+    if (o->kind >= PK_OPTK_U32) return pk_gw_setoption(L, s, o);
     if (o->kind == PK_OPTK_BOOL) {
         value = lua_toboolean(L, 3);
     } else if (o->kind == PK_OPTK_IFACE) {
@@ -146,6 +147,7 @@ static int m_getoption(lua_State *L)
     int value = 0, err;
     CHECK_OPEN(L, s);
     o = check_option(L, 2);
+    if (o->kind >= PK_OPTK_U32) return pk_gw_getoption(L, s, o);
     if ((err = pk_sock_getopt(s, o, &value, &a))) return pk_push_error(L, err);
     if (a.sa.sa_family == AF_INET) {
         char text[PK_ADDRSTRLEN];
@@ -287,6 +289,9 @@ static const luaL_Reg methods[] = {
     {"sendto", pk_m_sendto}, {"reply", pk_m_reply}, {"sendmany", pk_m_sendmany},
     {"setoption", m_setoption}, {"getoption", m_getoption},
     {"join", m_join}, {"leave", m_leave},
+    {"setpeername", pk_m_setpeername}, {"getpeername", pk_m_getpeername},
+    {"send", pk_m_send}, {"setsockopt", pk_m_setsockopt},
+    {"getsockopt", pk_m_getsockopt}, {"recverr", pk_m_recverr},
     {"settimeout", m_settimeout}, {"getfd", m_getfd},
     {"pollfd", m_getfd}, {"events", m_events}, {"timeout", m_timeout},
     {"dirty", m_dirty}, {"close", m_close},

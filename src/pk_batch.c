@@ -52,7 +52,9 @@ static void prepare_recv(struct mmsghdr *h, struct iovec *iov, pk_datagram *d,
 /* Receives up to n datagrams into d[] (data and cap set by the caller):
  * waits per the socket's timeout for the first, then takes what is queued.
  * *got is at least 1 on success. A later chunk's error other than EAGAIN
- * ends the batch early (the datagrams already received are kept). */
+ * ends the batch early (the datagrams already received are kept). A
+ * queued ICMP error that the kernel reports instead of a datagram is
+ * retried past (pk_sock_queued_error). */
 int pk_sock_recvmany(pk_sock *s, pk_datagram *d, size_t n, size_t *got)
 {
     struct mmsghdr h[PK_BATCH_CHUNK];
@@ -69,7 +71,7 @@ int pk_sock_recvmany(pk_sock *s, pk_datagram *d, size_t n, size_t *got)
         r = recvmmsg(s->fd, h, (unsigned)k, MSG_DONTWAIT | MSG_WAITFORONE, NULL);
         if (r < 0) {
             int err = errno;
-            if (err == EINTR) continue;
+            if (err == EINTR || pk_sock_queued_error(s, err)) continue;
             if (done > 0) break;
             if (err != EAGAIN && err != EWOULDBLOCK) return err;
             if ((err = pk_sock_wait(s, 0, &deadline))) return err;
@@ -112,7 +114,7 @@ int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n)
     struct mmsghdr h[PK_BATCH_CHUNK];
     struct iovec iov[PK_BATCH_CHUNK];
     double deadline = 0;
-    size_t i, done = 0;
+    size_t i, done = 0, retried = n;
 
     for (i = 0; i < n; i++) m[i].err = -1;
     while (done < n) {
@@ -131,6 +133,8 @@ int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n)
             if ((err = pk_sock_wait(s, 1, &deadline))) return err;
             continue;
         }
+        /* an earlier datagram's queued ICMP error, not this one's: once */
+        if (retried != done && pk_sock_queued_error(s, err)) { retried = done; continue; }
         m[done++].err = err;
     }
     return 0;

@@ -74,10 +74,19 @@ static int is(int type, int want)
 typedef struct walk {
     const pk_layout *L;
     pk_recvinfo *out;
-    int pktinfo4, has_spec, dstaddr, recvif, pktinfo6;
+    int pktinfo4, has_spec, dstaddr, recvif, pktinfo6, orig4, orig6;
     unsigned char dst4[4], spec4[4], dstaddr4[4], dst6[16];
+    unsigned char orig4_addr[4], orig6_addr[16];
     uint32_t ifindex4, recvif_index, ifindex6;
+    uint16_t orig4_port, orig6_port;
 } walk;
+
+/* The port of a sockaddr_in or sockaddr_in6 (at offset 2 on every
+ * platform, after sin_family or sin_len and sin_family), host order. */
+static uint16_t sockaddr_port(const unsigned char *sa)
+{
+    return (uint16_t)(sa[2] << 8 | sa[3]);
+}
 
 /* A TTL or TOS: an int, or one byte (IP_RECVTTL, IP_RECVTOS on the BSDs
  * and macOS, IP_TOS on Linux). Returns 0 when there is not even a byte. */
@@ -108,6 +117,11 @@ static void decode_ip(walk *w, int type, const unsigned char *data, size_t len)
         if (len < 4) return;             /* sdl_len, sdl_family, sdl_index */
         w->recvif_index = (uint32_t)get_uint(data + 2, 2);
         w->recvif = 1;
+    } else if (is(type, L->ip_origdstaddr)) {
+        if (len < 16) return;            /* sockaddr_in: port 2, address 4 */
+        w->orig4_port = sockaddr_port(data);
+        memcpy(w->orig4_addr, data + 4, 4);
+        w->orig4 = 1;
     } else if (is(type, L->ip_ttl) || is(type, L->ip_recvttl)) {
         if (small_int(data, len, &w->out->ttl)) w->out->has |= PK_HAS_TTL;
     } else if (is(type, L->ip_tos) || is(type, L->ip_recvtos)) {
@@ -127,6 +141,11 @@ static void decode_ip6(walk *w, int type, const unsigned char *data, size_t len)
         memcpy(w->dst6, data, 16);
         w->ifindex6 = (uint32_t)get_uint(data + 16, 4);
         w->pktinfo6 = 1;
+    } else if (is(type, L->ipv6_origdstaddr)) {
+        if (len < 28) return;            /* sockaddr_in6: port 2, address 8 */
+        w->orig6_port = sockaddr_port(data);
+        memcpy(w->orig6_addr, data + 8, 16);
+        w->orig6 = 1;
     } else if (is(type, L->ipv6_hoplimit)) {
         if (small_int(data, len, &w->out->ttl)) w->out->has |= PK_HAS_TTL;
     } else if (is(type, L->ipv6_tclass)) {
@@ -172,12 +191,37 @@ static void decode_socket(walk *w, int type, const unsigned char *data,
     }
 }
 
+/* Merges the original-destination messages (option recvorigdst): an IPv4
+ * datagram on a dual-stack socket may carry both, and the IPv4 one wins
+ * whatever the order; a v4-mapped IPv6 one is reported as IPv4. */
+static void finish_orig(walk *w)
+{
+    pk_recvinfo *out = w->out;
+    if (w->orig4) {
+        out->orig_family = AF_INET;
+        memcpy(out->orig, w->orig4_addr, 4);
+        out->orig_port = w->orig4_port;
+    } else if (w->orig6 && pk_ip6_is_v4mapped(w->orig6_addr)) {
+        out->orig_family = AF_INET;
+        memcpy(out->orig, w->orig6_addr + 12, 4);
+        out->orig_port = w->orig6_port;
+    } else if (w->orig6) {
+        out->orig_family = AF_INET6;
+        memcpy(out->orig, w->orig6_addr, 16);
+        out->orig_port = w->orig6_port;
+    } else {
+        return;
+    }
+    out->has |= PK_HAS_ORIGDST;
+}
+
 /* Merges the destination messages. An IPv4 one (in_pktinfo, or
  * IP_RECVDSTADDR with IP_RECVIF's index) wins over a v4-mapped
  * IPV6_PKTINFO, which a dual-stack socket may get too, whatever the order. */
 static void finish(walk *w)
 {
     pk_recvinfo *out = w->out;
+    finish_orig(w);
     if (w->pktinfo4 || w->dstaddr) {
         out->has |= PK_HAS_DST | PK_HAS_DST_V4;
         out->dst_family = AF_INET;

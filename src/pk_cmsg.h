@@ -8,10 +8,10 @@
 #include "pk_layout.h"
 
 /* Room for every control message the module can enable at once (both
- * pktinfos, TTL and hop limit, TOS and traffic class, a timestamp and the
- * drop counter) with generous slack for options set by a wrapped socket's
- * other owner. A datagram whose control data still does not fit is reported
- * with info.ctruncated. */
+ * pktinfos, TTL and hop limit, TOS and traffic class, a timestamp, the drop
+ * counter and both original destinations) with generous slack for options
+ * set by a wrapped socket's other owner. A datagram whose control data
+ * still does not fit is reported with info.ctruncated. */
 #define PK_CMSG_RECV_CAP 512
 /* Room for what pk_cmsg_encode writes: one pktinfo, a TTL and a TOS. */
 #define PK_CMSG_SEND_CAP 128
@@ -30,7 +30,8 @@ enum {
     PK_HAS_TOS = 1 << 3,
     PK_HAS_TIME = 1 << 4,
     PK_HAS_DROPPED = 1 << 5,
-    PK_HAS_DST_V4 = 1 << 6   /* the destination came from IP_PKTINFO */
+    PK_HAS_DST_V4 = 1 << 6,  /* the destination came from IP_PKTINFO */
+    PK_HAS_ORIGDST = 1 << 12     /* orig_family, orig, orig_port */
 };
 
 /* What the control messages of one datagram say. */
@@ -45,6 +46,9 @@ typedef struct pk_recvinfo {
     int64_t sec;
     long nsec;
     uint32_t dropped;
+    int orig_family;             /* option recvorigdst: AF_INET or AF_INET6 */
+    unsigned char orig[16];      /* the destination before a TPROXY rule */
+    uint16_t orig_port;          /* its port (host order) */
 } pk_recvinfo;
 
 /* Which fields of pk_sendsrc are set. */

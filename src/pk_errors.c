@@ -25,6 +25,16 @@ const char *pk_errname(int err)
 #if defined(ENOTSUP) && ENOTSUP != EOPNOTSUPP
     NAME(ENOTSUP)
 #endif
+    /* errors ICMP messages become (recverr(), README "Gateways") */
+#ifdef EPROTO
+    NAME(EPROTO)
+#endif
+#ifdef ENONET
+    NAME(ENONET)
+#endif
+#ifdef ENOMSG
+    NAME(ENOMSG)
+#endif
 #undef NAME
     default:
         return "EUNKNOWN";

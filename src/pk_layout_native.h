@@ -79,6 +79,15 @@
 #define PK_HDR_ipv6_tclass PK_NONE
 #endif
 
+/* Option recvorigdst exists on Linux only (pk_gw.h). */
+#if defined(__linux__) && defined(IP_ORIGDSTADDR) && defined(IPV6_ORIGDSTADDR)
+#define PK_HDR_ip_origdstaddr IP_ORIGDSTADDR
+#define PK_HDR_ipv6_origdstaddr IPV6_ORIGDSTADDR
+#else
+#define PK_HDR_ip_origdstaddr PK_NONE
+#define PK_HDR_ipv6_origdstaddr PK_NONE
+#endif
+
 #if defined(SCM_TIMESTAMP) && !defined(_WIN32)
 #define PK_HDR_scm_timestamp SCM_TIMESTAMP
 #define PK_HDR_tv_size ((int)sizeof(struct timeval))

@@ -1,6 +1,7 @@
 /* The names setoption/getoption and raw() accept, mapped to socket options
  * and protocol numbers. Plain data, shared by every platform. */
 #include "pk_sock.h"
+#include "pk_gw.h"
 
 #include <string.h>
 
@@ -41,6 +42,20 @@ static const pk_option options[] = {
     {"multicast-ttl", PK_OPTK_INT, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_TTL, IPPROTO_IPV6, IPV6_MULTICAST_HOPS},
     {"multicast-loop", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_LOOP, IPPROTO_IPV6, IPV6_MULTICAST_LOOP},
     {"multicast-if", PK_OPTK_IFACE, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_IF, IPPROTO_IPV6, IPV6_MULTICAST_IF},
+    /* gateways (README, "Gateways"); the Windows forms where Winsock has them */
+#ifdef PK_HAVE_GW_LINUX
+    {"recverr", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_RECVERR, IPPROTO_IPV6, IPV6_RECVERR},
+    {"mtu-discover", PK_OPTK_PMTUD, PK_OPTL_IP, IPPROTO_IP, IP_MTU_DISCOVER, IPPROTO_IPV6, IPV6_MTU_DISCOVER},
+    {"mtu", PK_OPTK_RDONLY, PK_OPTL_IP, IPPROTO_IP, IP_MTU, IPPROTO_IPV6, IPV6_MTU},
+    {"device", PK_OPTK_DEVICE, PK_OPTL_SOCKET, NONE, NONE, NONE, NONE},
+    {"mark", PK_OPTK_U32, PK_OPTL_SOCKET, SOL_SOCKET, SO_MARK, NONE, NONE},
+    {"freebind", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_FREEBIND, IPPROTO_IPV6, IPV6_FREEBIND},
+    {"transparent", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_TRANSPARENT, IPPROTO_IPV6, IPV6_TRANSPARENT},
+    {"recvorigdst", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_RECVORIGDSTADDR, IPPROTO_IPV6, IPV6_RECVORIGDSTADDR},
+#elif defined(_WIN32)
+    {"mtu-discover", PK_OPTK_PMTUD, PK_OPTL_IP, IPPROTO_IP, IP_DONTFRAGMENT, IPPROTO_IPV6, IPV6_DONTFRAG},
+    {"device", PK_OPTK_DEVICE, PK_OPTL_SOCKET, NONE, NONE, NONE, NONE},
+#endif
     {NULL, 0, 0, 0, 0, 0, 0}
 };
 
@@ -65,5 +80,34 @@ int pk_protocol_number(const char *name)
     int i;
     for (i = 0; protocols[i].name; i++)
         if (strcmp(protocols[i].name, name) == 0) return protocols[i].number;
+    return -1;
+}
+
+/* The system's value of path MTU discovery mode (PK_PMTUD_*), or -1
+ * where the platform has no such mode: Linux's IP_PMTUDISC_* (the same
+ * numbers at the IPv6 level), Windows' IP_DONTFRAGMENT (on for "do", off
+ * for "dont"). */
+int pk_pmtud_to_sys(int mode)
+{
+#if defined(_WIN32)
+    return mode == PK_PMTUD_DO ? 1 : mode == PK_PMTUD_DONT ? 0 : -1;
+#elif defined(PK_HAVE_GW_LINUX)
+    static const int sys[] = {
+        IP_PMTUDISC_DONT, IP_PMTUDISC_WANT, IP_PMTUDISC_DO, IP_PMTUDISC_PROBE
+    };
+    return mode >= PK_PMTUD_DONT && mode <= PK_PMTUD_PROBE ? sys[mode] : -1;
+#else
+    (void)mode;
+    return -1;
+#endif
+}
+
+/* The mode (PK_PMTUD_*) of a value the system reports, or -1 for one
+ * the module has no name for. */
+int pk_pmtud_from_sys(int value)
+{
+    int mode;
+    for (mode = PK_PMTUD_DONT; mode <= PK_PMTUD_PROBE; mode++)
+        if (pk_pmtud_to_sys(mode) == value) return mode;
     return -1;
 }

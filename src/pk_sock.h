@@ -34,8 +34,12 @@ typedef struct pk_datagram {
     pk_recvinfo info;
 } pk_datagram;
 
-/* The kinds of option values, for pk_option. */
-enum { PK_OPTK_BOOL, PK_OPTK_INT, PK_OPTK_IFACE };
+/* The kinds of option values, for pk_option. The gateway kinds (README,
+ * "Gateways"): RDONLY an integer only read (setting it is ENOPROTOOPT),
+ * U32 an unsigned 32-bit integer, PMTUD a PK_PMTUD_* mode (pk_gw.h),
+ * DEVICE an interface name. */
+enum { PK_OPTK_BOOL, PK_OPTK_INT, PK_OPTK_IFACE,
+       PK_OPTK_RDONLY, PK_OPTK_U32, PK_OPTK_PMTUD, PK_OPTK_DEVICE };
 /* Where an option lives: socket level, or IP level of the socket's family
  * (both levels on a dual-stack socket). */
 enum { PK_OPTL_SOCKET, PK_OPTL_IP, PK_OPTL_IPV6ONLY };
@@ -124,5 +128,12 @@ typedef struct pk_outmsg {
 
 int pk_sock_recvmany(pk_sock *s, pk_datagram *d, size_t n, size_t *got);
 int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n);
+
+/* Queued errors (pk_gw_posix.c; POSIX receive paths only): whether a
+ * receive that failed with err is to be retried, because the kernel
+ * reported a queued ICMP error instead of the waiting datagram; and the
+ * wait for data when poll says the socket is ready with errors alone. */
+int pk_sock_queued_error(const pk_sock *s, int err);
+int pk_sock_wait_past_errors(const pk_sock *s, int revents, double *deadline);
 
 #endif

@@ -280,7 +280,7 @@ int pk_sock_wait(const pk_sock *s, int for_write, double *deadline)
             ms = left < 2e6 ? (int)(left * 1000.0 + 0.999) : 2000000000;
         }
         rc = poll(&p, 1, ms);
-        if (rc > 0) return 0;
+        if (rc > 0) return for_write ? 0 : pk_sock_wait_past_errors(s, p.revents, deadline);
         if (rc < 0 && errno != EINTR) return errno;
     }
 }
@@ -315,7 +315,7 @@ int pk_sock_recv(pk_sock *s, pk_datagram *d)
             pk_sock_recv_defaults(s, &d->info);
             return 0;
         }
-        if (errno == EINTR) continue;
+        if (errno == EINTR || pk_sock_queued_error(s, errno)) continue;
         if (errno != EAGAIN && errno != EWOULDBLOCK) return errno;
         if ((n = pk_sock_wait(s, 0, &deadline))) return (int)n;
     }
@@ -353,6 +353,7 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
     struct iovec iov;
     struct msghdr m;
     double deadline = 0;
+    int retried = 0;
 #ifdef PK_USE_SENDSRCADDR
     pk_cmsgbuf fitted;
     if (controllen && controllen <= sizeof fitted) {
@@ -365,8 +366,8 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
     memset(&m, 0, sizeof m);
     iov.iov_base = (void *)(uintptr_t)data;
     iov.iov_len = len;
-    m.msg_name = (void *)(uintptr_t)to;
-    m.msg_namelen = pk_sockaddr_len(to);
+    m.msg_name = (void *)(uintptr_t)to;          /* NULL: to the peer */
+    m.msg_namelen = to ? pk_sockaddr_len(to) : 0;
     m.msg_iov = &iov;
     m.msg_iovlen = 1;
     m.msg_control = controllen ? (void *)(uintptr_t)control : NULL;
@@ -376,6 +377,8 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
         int err;
         if (n >= 0) { *sent = (size_t)n; return 0; }
         if (errno == EINTR) continue;
+        /* an earlier datagram's queued ICMP error, not this one's: once */
+        if (!retried && pk_sock_queued_error(s, errno)) { retried = 1; continue; }
         if (errno != EAGAIN && errno != EWOULDBLOCK) return errno;
         if ((err = pk_sock_wait(s, 1, &deadline))) return err;
     }

@@ -4,6 +4,7 @@
  * mapped to the errno whose name pk_errname gives on Linux, so a script
  * sees "ENOPROTOOPT" on both. No lua_State here. */
 #include "pk_sock.h"
+#include "pk_gw.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -397,8 +398,8 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
     memset(&m, 0, sizeof m);
     b.buf = (char *)(uintptr_t)data;
     b.len = (ULONG)len;
-    m.name = (struct sockaddr *)(uintptr_t)&to->sa;
-    m.namelen = pk_sockaddr_len(to);
+    m.name = to ? (struct sockaddr *)(uintptr_t)&to->sa : NULL;   /* NULL: the peer */
+    m.namelen = to ? pk_sockaddr_len(to) : 0;
     m.lpBuffers = &b;
     m.dwBufferCount = 1;
     m.Control.buf = controllen ? (char *)(uintptr_t)control : NULL;
@@ -415,4 +416,86 @@ int pk_sock_send(pk_sock *s, const void *data, size_t len,
         if (err != WSAEWOULDBLOCK) return map_wsa(err);
         if ((err = pk_sock_wait(s, 1, &deadline))) return err;
     }
+}
+
+/* Gateways (README, "Gateways"; pk_gw.h): what Winsock has of them. */
+
+/* Connects the socket to peer, or with NULL dissolves the association
+ * (Winsock: a connect to the all-zero address of the family). */
+int pk_sock_connect(pk_sock *s, const pk_sockaddr *peer)
+{
+    pk_sockaddr none;
+    if (!peer) {
+        memset(&none, 0, sizeof none);
+        none.sa.sa_family = (ADDRESS_FAMILY)s->family;
+        peer = &none;
+    }
+    return connect(s->fd, &peer->sa, pk_sockaddr_len(peer)) ? last_error() : 0;
+}
+
+/* The connected peer's address (ENOTCONN when there is none). */
+int pk_sock_peer(const pk_sock *s, pk_sockaddr *a)
+{
+    int len = sizeof *a;
+    memset(a, 0, sizeof *a);
+    return getpeername(s->fd, &a->sa, &len) ? last_error() : 0;
+}
+
+/* setsockopt of len bytes. */
+int pk_sys_setbytes(pk_socket_t fd, int level, int name, const void *v,
+                    size_t len)
+{
+    return setsockopt(fd, level, name, (const char *)v, (int)len) ? last_error() : 0;
+}
+
+/* getsockopt of at most *len bytes; *len is set to what Winsock gave. */
+int pk_sys_getbytes(pk_socket_t fd, int level, int name, void *v, size_t *len)
+{
+    int n = (int)*len;
+    if (getsockopt(fd, level, name, (char *)v, &n)) return last_error();
+    if (n >= 0 && (size_t)n < *len) *len = (size_t)n;
+    return 0;
+}
+
+/* Option device: Winsock binds the outgoing interface of unicast
+ * datagrams (IP_UNICAST_IF, the index in network byte order for IPv4;
+ * IPV6_UNICAST_IF; both on a dual-stack socket); receiving is not
+ * restricted. "" unbinds (index 0). */
+int pk_sock_set_device(pk_sock *s, const char *name)
+{
+    DWORD index = 0;
+    int err = 0, dual = 0;
+    if (*name && (strlen(name) > 255 || (index = if_nametoindex(name)) == 0))
+        return ENODEV;
+    if (s->family == AF_INET6) {
+        if ((err = pk_sys_setint(s->fd, IPPROTO_IPV6, IPV6_UNICAST_IF, (int)index)))
+            return err;
+        if (pk_sock_dualstack(s, &dual) || !dual) return 0;
+    }
+    err = pk_sys_setint(s->fd, IPPROTO_IP, IP_UNICAST_IF, (int)htonl(index));
+    return dual && pk_ipv4_disabled_ignorable(err, pk_probe_ipv4) ? 0 : err;
+}
+
+/* The name of the interface option device binds to ("" for none). */
+int pk_sock_get_device(const pk_sock *s, char *name, size_t cap)
+{
+    char buf[IF_NAMESIZE + 1];
+    int index = 0, err;
+    if (s->family == AF_INET6)
+        err = pk_sys_getint(s->fd, IPPROTO_IPV6, IPV6_UNICAST_IF, &index);
+    else if ((err = pk_sys_getint(s->fd, IPPROTO_IP, IP_UNICAST_IF, &index)) == 0)
+        index = (int)ntohl((u_long)index);
+    if (err) return err;
+    memset(buf, 0, sizeof buf);
+    if (index && !if_indextoname((NET_IFINDEX)index, buf)) return ENODEV;
+    if (strlen(buf) >= cap) return ENAMETOOLONG;
+    memcpy(name, buf, strlen(buf) + 1);
+    return 0;
+}
+
+/* Winsock has no error queue: recverr() gives EOPNOTSUPP. */
+int pk_sock_recverr(pk_sock *s, void *buf, size_t cap, pk_errinfo *e)
+{
+    (void)s; (void)buf; (void)cap; (void)e;
+    return EOPNOTSUPP;
 }

@@ -4,6 +4,7 @@
  * platform files give the primitives (pk_sys_setint, pk_sys_getint,
  * pk_sys_set_iface4, pk_sys_get_iface4, pk_probe_ipv4). */
 #include "pk_sock.h"
+#include "pk_gw.h"
 
 #include <string.h>
 
@@ -146,6 +147,8 @@ int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
     int err, dual, iface = o->kind == PK_OPTK_IFACE;
     int kind = iface ? V4_IFACE : V4_INT;
     if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
+    if (o->kind == PK_OPTK_RDONLY || o->kind == PK_OPTK_DEVICE) return ENOPROTOOPT;
+    if (o->kind == PK_OPTK_PMTUD && (value = pk_pmtud_to_sys(value)) < 0) return EOPNOTSUPP;
     if (o->where == PK_OPTL_SOCKET) {
         err = pk_sys_setint(s->fd, o->level4, o->name4, value);
 #ifdef SO_RXQ_OVFL

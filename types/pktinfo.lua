@@ -26,6 +26,14 @@
 ---| "multicast-ttl"
 ---| "multicast-loop"
 ---| "multicast-if"    # an interface name or index
+---| "recverr"         # queue ICMP and local errors for recverr() (Linux)
+---| "mtu-discover"    # "dont", "want", "do", "probe" (Windows: "do", "dont")
+---| "mtu"             # read only: the path MTU of a connected socket
+---| "device"          # an interface (or VRF) name; "" unbinds (Windows: outgoing interface only)
+---| "mark"            # integer 0..4294967295: the packet mark (Linux)
+---| "freebind"        # bind to an address that is not (yet) local (Linux)
+---| "transparent"     # bind to and send from any address, TPROXY (Linux)
+---| "recvorigdst"     # info.orig_dst, info.orig_port (Linux)
 
 --- Options of `udp`, `raw` and `wrap`, set before `bind`. An unknown key raises.
 ---@class pktinfo.opts
@@ -38,6 +46,13 @@
 ---@field pktinfo? boolean turn packet info on at creation
 ---@field timeout? number seconds; see `settimeout`
 ---@field own? boolean `wrap` only: closing the socket closes the descriptor
+---@field device? string|false bind to an interface or VRF by name (see "Gateways")
+---@field mark? integer the packet mark, 0..4294967295 (Linux)
+---@field freebind? boolean bind to an address that is not (yet) local (Linux)
+---@field transparent? boolean TPROXY: bind to and send from any address (Linux)
+---@field recvorigdst? boolean report info.orig_dst and info.orig_port (Linux)
+---@field recverr? boolean queue ICMP and local errors for recverr() (Linux)
+---@field ["mtu-discover"]? "dont"|"want"|"do"|"probe"|false path MTU discovery
 
 --- What `recv` reports about one datagram.
 ---@class pktinfo.info
@@ -54,6 +69,21 @@
 ---@field ecn? integer option `recvtos`: the two low bits of `tos` (0 Not-ECT, 1 ECT(1), 2 ECT(0), 3 CE)
 ---@field time? number option `timestamp`: kernel receive time, seconds since the epoch
 ---@field dropped? integer option `rxq_ovfl` (Linux): datagrams dropped so far on this socket for lack of buffer space
+---@field orig_dst? string option `recvorigdst` (Linux): the destination address before a TPROXY or REDIRECT rule changed it
+---@field orig_port? integer option `recvorigdst` (Linux): the destination port before such a rule
+
+--- What `recverr()` reports about one queued error (README, "Gateways").
+---@class pktinfo.errinfo
+---@field to string where the failed datagram was going
+---@field port integer its destination port
+---@field family pktinfo.family the IP version of `to`
+---@field err string the error's name: "ECONNREFUSED", "EHOSTUNREACH", "ENETUNREACH", "EACCES", "EMSGSIZE", ...
+---@field origin "local"|"icmp"|"icmp6"|"timestamping"|"zerocopy"|"txtime"|"none"
+---@field type? integer the ICMP type (ICMP errors only)
+---@field code? integer the ICMP code (ICMP errors only)
+---@field offender? string who sent the ICMP message (ICMP errors only)
+---@field mtu? integer for EMSGSIZE: the path MTU
+---@field truncated boolean the quoted part was longer than the module keeps (4096 bytes)
 
 --- One datagram of `recvmany`: its info table with the data added.
 ---@class pktinfo.msg: pktinfo.info
@@ -198,6 +228,56 @@ function socket:join(group, iface, source) end
 ---@return string? err
 ---@return string? errname
 function socket:leave(group, iface, source) end
+
+--- Connects the socket to one peer (`send` goes there, `recv` takes only
+--- its datagrams); `setpeername("*")` dissolves it.
+---@param addr string
+---@param port? integer
+---@return true|nil ok
+---@return string? err
+---@return string? errname
+function socket:setpeername(addr, port) end
+
+--- The connected peer: address, port, family (`nil, msg, "ENOTCONN"` when none).
+---@return string|nil addr
+---@return integer|string port_or_err
+---@return string family_or_errname
+function socket:getpeername() end
+
+--- Sends one datagram to the connected peer; `out` = `{ttl=, tos=}` for it only.
+---@param data string
+---@param out? { ttl?: integer, tos?: integer }
+---@return integer|nil bytes
+---@return string? err
+---@return string? errname
+function socket:send(data, out) end
+
+--- Sets any socket option: `level` a number or "socket", "ip", "ipv6",
+--- "udp"; `value` a C int or a string of at most 256 bytes.
+---@param level integer|"socket"|"ip"|"ipv6"|"udp"
+---@param name integer
+---@param value integer|string
+---@return true|nil ok
+---@return string? err
+---@return string? errname
+function socket:setsockopt(level, name, value) end
+
+--- Reads any socket option: an integer, or with `size` (1..256) a string
+--- of at most `size` bytes as the kernel gives them.
+---@param level integer|"socket"|"ip"|"ipv6"|"udp"
+---@param name integer
+---@param size? integer
+---@return integer|string|nil value
+---@return string? err
+---@return string? errname
+function socket:getsockopt(level, name, size) end
+
+--- One queued ICMP or local error (option `recverr`, Linux): the quoted
+--- part of the failed datagram and what happened to it.
+---@return string|nil data
+---@return pktinfo.errinfo|string info_or_err
+---@return string? errname
+function socket:recverr() end
 
 --- `nil` or negative: block; `0`: never wait; `t > 0`: seconds.
 ---@param t number|nil

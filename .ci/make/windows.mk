@@ -13,7 +13,7 @@ WIN_LUA_CORE = $(filter-out $(WIN_LUA)/src/lua.c $(WIN_LUA)/src/luac.c,\
 WIN_LIBS = -lws2_32 -liphlpapi
 WIN_ALL_CFLAGS = -std=c99 $(WARNINGS) $(WERROR) -I$(WIN_LUA)/src -Isrc $(WIN_CFLAGS)
 # The module's sources with the Winsock platform layer instead of POSIX.
-WIN_CORE_SRC = $(filter-out src/pk_sock_posix.c src/pk_iface_posix.c,$(CORE_SRC)) \
+WIN_CORE_SRC = $(filter-out src/pk_sock_posix.c src/pk_iface_posix.c src/pk_gw_posix.c,$(CORE_SRC)) \
                src/pk_sock_win.c src/pk_iface_win.c
 WIN_SRC = $(WIN_CORE_SRC) $(BINDING_SRC)
 WIN_DLL = $(WIN_BUILD)/pktinfo/core.dll

@@ -8,6 +8,7 @@
 #include "pk_cmsg.h"
 #include "pk_iface.h"
 #include "pk_sock.h"
+#include "pk_gw.h"
 #include "reply_cases.h"
 #include "check.h"
 
@@ -213,6 +214,114 @@ static void test_decode(void)
     add_cmsg(cb.bytes, &off, IPPROTO_IP, IP_PKTINFO, &p4, sizeof p4);
     pk_cmsg_decode(&cb, CMSG_LEN(sizeof p4) - 4, &ri);
     CHECK(!(ri.has & PK_HAS_DST), "payload cut by the buffer end");
+}
+
+/* Option recvorigdst: IP_ORIGDSTADDR and IPV6_ORIGDSTADDR; the IPv4 one
+ * wins over a v4-mapped IPv6 one in either order; short ones skipped. */
+static void test_decode_origdst(void)
+{
+#if defined(IP_ORIGDSTADDR) && defined(IPV6_ORIGDSTADDR)
+    pk_cmsgbuf cb;
+    pk_recvinfo ri;
+    struct sockaddr_in o4;
+    struct sockaddr_in6 o6, m6;
+    size_t off = 0;
+
+    memset(&cb, 0, sizeof cb);
+    memset(&o4, 0, sizeof o4);
+    o4.sin_family = AF_INET;
+    o4.sin_port = htons(53);
+    inet_pton(AF_INET, "203.0.113.99", &o4.sin_addr);
+    memset(&o6, 0, sizeof o6);
+    o6.sin6_family = AF_INET6;
+    o6.sin6_port = htons(853);
+    inet_pton(AF_INET6, "2001:db8:99::99", &o6.sin6_addr);
+    m6 = o6;
+    inet_pton(AF_INET6, "::ffff:192.0.2.77", &m6.sin6_addr);
+    add_cmsg(cb.bytes, &off, IPPROTO_IP, IP_ORIGDSTADDR, &o4, sizeof o4);
+    pk_cmsg_decode(&cb, off, &ri);
+    CHECK((ri.has & PK_HAS_ORIGDST) && ri.orig_family == AF_INET && ri.orig[0] == 203
+          && ri.orig[3] == 99 && ri.orig_port == 53, "IP_ORIGDSTADDR");
+    off = 0;
+    add_cmsg(cb.bytes, &off, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &o6, sizeof o6);
+    pk_cmsg_decode(&cb, off, &ri);
+    CHECK((ri.has & PK_HAS_ORIGDST) && ri.orig_family == AF_INET6 && ri.orig[15] == 0x99
+          && ri.orig_port == 853, "IPV6_ORIGDSTADDR");
+    off = 0;
+    add_cmsg(cb.bytes, &off, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &m6, sizeof m6);
+    add_cmsg(cb.bytes, &off, IPPROTO_IP, IP_ORIGDSTADDR, &o4, sizeof o4);
+    pk_cmsg_decode(&cb, off, &ri);
+    CHECK(ri.orig_family == AF_INET && ri.orig[3] == 99 && ri.orig_port == 53, "IPv4 one wins (after)");
+    off = 0;
+    add_cmsg(cb.bytes, &off, IPPROTO_IP, IP_ORIGDSTADDR, &o4, sizeof o4);
+    add_cmsg(cb.bytes, &off, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &m6, sizeof m6);
+    pk_cmsg_decode(&cb, off, &ri);
+    CHECK(ri.orig_family == AF_INET && ri.orig[3] == 99 && ri.orig_port == 53, "IPv4 one wins (before)");
+    off = 0;
+    add_cmsg(cb.bytes, &off, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &m6, sizeof m6);
+    pk_cmsg_decode(&cb, off, &ri);
+    CHECK(ri.orig_family == AF_INET && ri.orig[3] == 77, "v4-mapped alone is IPv4");
+    off = 0;
+    add_cmsg(cb.bytes, &off, IPPROTO_IPV6, IPV6_ORIGDSTADDR, &o6, sizeof o6 - 1);
+    add_cmsg(cb.bytes, &off, IPPROTO_IP, IP_ORIGDSTADDR, &o4, 4);
+    pk_cmsg_decode(&cb, off, &ri);
+    CHECK(!(ri.has & PK_HAS_ORIGDST), "short ones skipped");
+#endif
+}
+
+/* The error queue: sock_extended_err with and without an offender, at
+ * both levels; short or foreign messages are not errors. */
+static void test_errq(void)
+{
+#ifdef PK_HAVE_ERRQUEUE
+    pk_cmsgbuf cb;
+    pk_errinfo e;
+    struct { struct sock_extended_err ee; struct sockaddr_in6 off; } m;
+    struct sockaddr_in o4;
+    size_t off = 0;
+
+    memset(&cb, 0, sizeof cb);
+    memset(&m, 0, sizeof m);
+    m.ee.ee_errno = ECONNREFUSED;
+    m.ee.ee_origin = SO_EE_ORIGIN_ICMP;
+    m.ee.ee_type = 3;
+    m.ee.ee_code = 3;
+    memset(&o4, 0, sizeof o4);
+    o4.sin_family = AF_INET;
+    inet_pton(AF_INET, "198.51.100.2", &o4.sin_addr);
+    memcpy(&m.off, &o4, sizeof o4);
+    add_cmsg(cb.bytes, &off, IPPROTO_IP, IP_RECVERR, &m, sizeof m.ee + sizeof o4);
+    CHECK(pk_errq_decode(&cb, off, &e) && e.err == ECONNREFUSED && e.origin == PK_ORIGIN_ICMP
+          && e.type == 3 && e.code == 3 && e.has_offender && e.offender.sa.sa_family == AF_INET
+          && ((unsigned char *)&e.offender.v4.sin_addr)[3] == 2, "IP_RECVERR with offender");
+    off = 0;
+    m.ee.ee_errno = EMSGSIZE;
+    m.ee.ee_origin = SO_EE_ORIGIN_ICMP6;
+    m.ee.ee_type = 2;
+    m.ee.ee_code = 0;
+    m.ee.ee_info = 1280;
+    memset(&m.off, 0, sizeof m.off);
+    m.off.sin6_family = AF_INET6;
+    inet_pton(AF_INET6, "2001:db8:1::1", &m.off.sin6_addr);
+    add_cmsg(cb.bytes, &off, IPPROTO_IPV6, IPV6_RECVERR, &m, sizeof m);
+    CHECK(pk_errq_decode(&cb, off, &e) && e.err == EMSGSIZE && e.info == 1280 && e.has_offender
+          && e.offender.sa.sa_family == AF_INET6 && e.offender.v6.sin6_addr.s6_addr[15] == 1,
+          "IPV6_RECVERR with offender and mtu");
+    off = 0;
+    m.ee.ee_origin = SO_EE_ORIGIN_LOCAL;
+    memset(&m.off, 0, sizeof m.off);          /* local errors: family 0 */
+    add_cmsg(cb.bytes, &off, IPPROTO_IPV6, IPV6_RECVERR, &m, sizeof m);
+    CHECK(pk_errq_decode(&cb, off, &e) && e.origin == PK_ORIGIN_LOCAL && !e.has_offender, "local error");
+    off = 0;
+    m.off.sin6_family = AF_INET6;
+    add_cmsg(cb.bytes, &off, IPPROTO_IPV6, IPV6_RECVERR, &m, sizeof m.ee + 8);
+    CHECK(pk_errq_decode(&cb, off, &e) && !e.has_offender, "offender cut short: none");
+    off = 0;
+    add_cmsg(cb.bytes, &off, IPPROTO_IP, IP_RECVERR, &m, sizeof m.ee - 1);
+    add_cmsg(cb.bytes, &off, IPPROTO_IP, IP_PKTINFO, &m, 12);
+    CHECK(!pk_errq_decode(&cb, off, &e), "short extended error, other messages: none");
+    CHECK(!pk_errq_decode(&cb, 3, &e), "buffer shorter than a header");
+#endif
 }
 
 /* Encoding: the exact bytes of IP_PKTINFO with the source in ipi_spec_dst
@@ -471,6 +580,8 @@ int main(void)
     test_format();
     test_parse();
     test_decode();
+    test_decode_origdst();
+    test_errq();
     test_encode();
     test_reply_rules();
     test_reply_without_lookup();

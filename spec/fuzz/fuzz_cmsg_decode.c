@@ -19,7 +19,10 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
     memset(&ri, 0xa5, sizeof ri);
     pk_cmsg_decode(buf, size, &ri);
     /* Only the documented flags may be set, and a destination has a family. */
-    if (ri.has & ~0x7fu) abort();
+    if (ri.has & ~(0x7fu | PK_HAS_ORIGDST)) abort();
+    if ((ri.has & PK_HAS_ORIGDST) && ri.orig_family != AF_INET
+        && ri.orig_family != AF_INET6)
+        abort();
     if ((ri.has & PK_HAS_DST) && ri.dst_family != AF_INET
         && ri.dst_family != AF_INET6)
         abort();
