@@ -150,6 +150,17 @@ static void decode_socket(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
     }
 }
 
+#ifdef UDP_GRO
+/* One IPPROTO_UDP message: UDP_GRO gives the segment size (an int) of a
+ * buffer that holds several datagrams of one flow. */
+static void decode_udp(const struct cmsghdr *c, size_t len, pk_recvinfo *out)
+{
+    int seg;
+    if (c->cmsg_type != UDP_GRO || !read_small_int(c, len, &seg)) return;
+    out->gro = seg > 0 && seg <= 65535 ? (uint32_t)seg : 0;
+}
+#endif
+
 /* Fills *out from a control buffer as recvmsg left it. Messages are told
  * apart by level and type, never by the socket's family; short, unknown
  * or malformed ones are skipped. control must be aligned for cmsghdr. */
@@ -170,11 +181,15 @@ void pk_cmsg_decode(const void *control, size_t len, pk_recvinfo *out)
 #endif
 
     out->has = 0;
+    out->gro = 0;
     for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
         size_t plen = payload_len(c, end);
         if (c->cmsg_level == IPPROTO_IP) decode_ip(c, plen, out);
         else if (c->cmsg_level == IPPROTO_IPV6) decode_ip6(c, plen, out);
         else if (c->cmsg_level == SOL_SOCKET) decode_socket(c, plen, out);
+#ifdef UDP_GRO
+        else if (c->cmsg_level == IPPROTO_UDP) decode_udp(c, plen, out);
+#endif
     }
 }
 

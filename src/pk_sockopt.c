@@ -4,6 +4,7 @@
  * platform files give the primitives (pk_sys_setint, pk_sys_getint,
  * pk_sys_set_iface4, pk_sys_get_iface4, pk_probe_ipv4). */
 #include "pk_sock.h"
+#include "pk_offload.h"
 
 #include <string.h>
 
@@ -108,6 +109,7 @@ int pk_sock_get_pktinfo(const pk_sock *s, int *on)
 int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
 {
     int err, dual, iface = o->kind == PK_OPTK_IFACE;
+    if (o->where == PK_OPTL_OFFLOAD) return pk_offload_setopt(s, o->name4, value);
     if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
     if (o->where == PK_OPTL_SOCKET) {
         err = pk_sys_setint(s->fd, o->level4, o->name4, value);
@@ -137,6 +139,7 @@ int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
     int err;
     memset(addr_out, 0, sizeof *addr_out);
     addr_out->sa.sa_family = AF_UNSPEC;
+    if (o->where == PK_OPTL_OFFLOAD) return pk_offload_getopt(s, o->name4, value);
     if (o->where == PK_OPTL_IPV6ONLY && s->family != AF_INET6)
         return ENOPROTOOPT;
     if (o->where != PK_OPTL_SOCKET && s->family == AF_INET6) {
