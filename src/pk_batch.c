@@ -221,10 +221,11 @@ static void build_chunk(const pk_sock *s, const pk_outmsg *m, size_t n,
 /* Sends m[0..n) as send_plain does, each run of items that can share a
  * UDP_SEGMENT send (pk_gso_run) as one message: a run the kernel sends
  * sends all its items, a run it refuses refuses all of them with its
- * error, exactly as each item alone would be. A run refused because the
- * kernel, device or path cannot segment it (EINVAL, EIO, ... ) or as too
- * big is sent item by item instead; when no run has gone out yet on this
- * socket, that turns gso off for good (getoption then says so). */
+ * error, exactly as each item alone would be. A run refused in a way that
+ * may be the segmenting's fault (the kernel, device or path cannot do it:
+ * EINVAL, EIO, ...; or too big) is sent item by item instead, so each
+ * gets its own result; when no run has gone out yet on this socket and
+ * the items alone do, that turns gso off for good (getoption says so). */
 static int send_runs(pk_sock *s, pk_outmsg *m, size_t n, double *deadline)
 {
     gso_chunk c;
@@ -249,8 +250,11 @@ static int send_runs(pk_sock *s, pk_outmsg *m, size_t n, double *deadline)
             continue;
         }
         if (c.count[0] > 1 && (pk_offload_unsupported(err) || err == EMSGSIZE)) {
-            if (!s->off.gso_ok && err != EMSGSIZE) s->off.gso = 0;
-            if ((err = send_plain(s, &m[done], c.count[0], deadline))) return err;
+            int stop = send_plain(s, &m[done], c.count[0], deadline);
+            /* alone they go out: it was the segmenting, not the datagrams */
+            for (i = 0; i < c.count[0] && !s->off.gso_ok && err != EMSGSIZE; i++)
+                if (m[done + i].err == 0) s->off.gso = 0;
+            if (stop) return stop;
         } else {
             for (i = 0; i < c.count[0]; i++) m[done + i].err = err;
         }
