@@ -1,8 +1,9 @@
-/* Segmentation offload (README, "Offload"): the datagrams of a buffer the
- * kernel coalesced (UDP_GRO), the runs of sendmany items that go out as
- * one UDP_SEGMENT send, options gro and gso with their silent fallback,
- * and a hook through which the C tests make the kernel refuse. Plain C,
- * no lua_State: the fuzzer (spec/fuzz/fuzz_split.c) uses it unchanged. */
+/* Segmentation offload (README, "Offload"), plain C with no lua_State:
+ * the datagrams of a buffer the kernel coalesced (UDP_GRO) and the runs
+ * of sendmany items that go out as one UDP_SEGMENT send (pk_split.c, which
+ * the fuzzer spec/fuzz/fuzz_split.c runs unchanged); options gro and gso
+ * with their silent fallback, and a hook through which the C tests make
+ * the kernel refuse (pk_offload.c). */
 #ifndef PK_OFFLOAD_H
 #define PK_OFFLOAD_H
 
