@@ -92,15 +92,18 @@ local function no_offload()
 end
 
 describe("options gro and gso", function()
-  it("are off on a new socket, turn on and off, and read back", function()
+  it("are off on a new socket and turn on; gso turns off, gro stays on once on", function()
     for _, family in ipairs { "inet", "inet6" } do
       local s = assert(pktinfo.udp(family))
       assert.is_false(s:getoption("gro")); assert.is_false(s:getoption("gso"))
+      assert.is_true(s:setoption("gro", false)); assert.is_false(s:getoption("gro"))
       if not no_offload() then
         assert.is_true(s:setoption("gro", true)); assert.is_true(s:getoption("gro"))
         assert.is_true(s:setoption("gso", 1)); assert.is_true(s:getoption("gso"))
+        -- a buffer coalesced before UDP_GRO went off would come out of
+        -- Linux whole and unmarked: off is not an error, and changes nothing
+        assert.is_true(s:setoption("gro", false)); assert.is_true(s:getoption("gro"))
       end
-      assert.is_true(s:setoption("gro", false)); assert.is_false(s:getoption("gro"))
       assert.is_true(s:setoption("gso", false)); assert.is_false(s:getoption("gso"))
       assert.is_false(s:dirty())
       s:close()

@@ -37,18 +37,23 @@ int pk_offload_hooked(void)
     return hook != NULL;
 }
 
-/* Turns UDP_GRO on or off. Where the kernel or socket refuses it as
- * unsupported it stays off without an error. */
+/* Turns UDP_GRO on. Where the kernel or socket refuses it as unsupported
+ * it stays off without an error. Once on it stays on (off is not an error
+ * and changes nothing): Linux hands a buffer it coalesced before the
+ * option went off over whole and unmarked, with nothing to say where its
+ * datagrams end, so turning it off could merge datagrams. */
 static int set_gro(pk_sock *s, int on)
 {
-    int err = s->type == SOCK_DGRAM ? pk_offload_refused(PK_OFFLOAD_GRO) : ENOPROTOOPT;
+    int err;
+    if (!on || s->off.gro) return 0;
+    err = s->type == SOCK_DGRAM ? pk_offload_refused(PK_OFFLOAD_GRO) : ENOPROTOOPT;
 #ifdef UDP_GRO
-    if (!err) err = pk_sys_setint(s->fd, IPPROTO_UDP, UDP_GRO, on);
+    if (!err) err = pk_sys_setint(s->fd, IPPROTO_UDP, UDP_GRO, 1);
 #else
     if (!err) err = ENOPROTOOPT;
 #endif
     if (err && !pk_offload_unsupported(err)) return err;
-    s->off.gro = on && !err;
+    s->off.gro = !err;
     return 0;
 }
 

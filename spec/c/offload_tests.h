@@ -195,6 +195,9 @@ static void test_offload_options(pk_sock *rx, pk_sock *tx)
     CHECK(pk_offload_setopt(rx, PK_OFFLOAD_GRO, 1) == EPERM && !rx->off.gro,
           "gro refused otherwise: the error");
     CHECK(pk_offload_setopt(rx, PK_OFFLOAD_GRO, 1) == 0 && rx->off.gro, "gro on");
+    CHECK(pk_offload_setopt(rx, PK_OFFLOAD_GRO, 0) == 0 && rx->off.gro
+          && pk_sys_getint(rx->fd, IPPROTO_UDP, UDP_GRO, &on) == 0 && on,
+          "gro off: no error, and still on (a queued buffer would come out unmarked)");
     hook_err[PK_OFFLOAD_GSO] = EINVAL;
     CHECK(pk_offload_setopt(tx, PK_OFFLOAD_GSO, 1) == 0 && !tx->off.gso,
           "gso refused as unsupported: off, no error");
