@@ -468,7 +468,7 @@ end
 -- The bulk-flow targets (issue 13), per path.
 local pending_targets = {}
 for _, path in ipairs(paths) do
-  local function m(row) return med[path.name .. ": " .. row] end
+  local function m(variant) return med[path.name .. ": " .. variant] end
   local list = {
     { "sendmany(64), gso / sendmany(64), no gso", "sendmany(64), gso", "sendmany(64), no gso", 0.50 },
     { "recvmany(64), gro / recvmany(64), no gro", "recvmany(64), gro", "recvmany(64), no gro", 0.60 },

@@ -10,6 +10,8 @@
 -- Bursts stay under ~200 KB: a buffer that does not fit the receive queue
 -- is dropped whole, and Debian's default rmem_max is 208 KiB.
 local pktinfo = require "pktinfo"
+
+local rawlen = rawget(_G, "rawlen")
 local net = require "helpers.net"
 local gate = require "helpers.gate"
 

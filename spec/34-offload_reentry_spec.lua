@@ -10,6 +10,8 @@
 -- metamethods, close the socket, grow its buffer, turn gso off or raise.
 -- Every datagram carries its sender, destination and number in its data.
 local pktinfo = require "pktinfo"
+
+local rawlen = rawget(_G, "rawlen")
 local re = require "helpers.reentry"
 
 local SIZE = 300

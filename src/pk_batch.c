@@ -185,9 +185,10 @@ static size_t put_segment(unsigned char *at, uint16_t seg)
     return CMSG_SPACE(sizeof seg);
 }
 
-/* Fills c with messages for m[done..n): each run pk_gso_run finds (while
- * the socket's gso is on), else one item. With the tests' hook installed,
- * one message per chunk, so that the hook decides each on its own. */
+/* Fills c with messages for m[done..n) (done < n): each run pk_gso_run
+ * finds (while the socket's gso is on), else one item; at least one
+ * message. With the tests' hook installed, one message per chunk, so that
+ * the hook decides each on its own. */
 static void build_chunk(const pk_sock *s, const pk_outmsg *m, size_t n,
                         size_t done, gso_chunk *c)
 {
@@ -196,7 +197,8 @@ static void build_chunk(const pk_sock *s, const pk_outmsg *m, size_t n,
         struct msghdr *h = &c->h[c->nmsg].msg_hdr;
         run = s->off.gso ? pk_gso_run(&m[j], n - j) : 1;
         k = c->nmsg;
-        if (iovs + run > GSO_IOVS || (k > 0 && pk_offload_hooked())) break;
+        /* the first always fits: a run is at most PK_GSO_MAX_SEGS */
+        if (k > 0 && (iovs + run > GSO_IOVS || pk_offload_hooked())) break;
         for (x = 0; x < run; x++) {
             c->iov[iovs + x].iov_base = (void *)(uintptr_t)m[j + x].data;
             c->iov[iovs + x].iov_len = m[j + x].len;

@@ -63,14 +63,16 @@ static int set_gro(pk_sock *s, int on)
  * before any succeeded turns it off again (pk_batch.c). */
 static int set_gso(pk_sock *s, int on)
 {
-    int err = 0, size;
+    int err = 0;
     if (on) {
         err = s->type == SOCK_DGRAM && pk_sock_gso_capable()
             ? pk_offload_refused(PK_OFFLOAD_GSO) : ENOPROTOOPT;
 #ifdef UDP_SEGMENT
-        if (!err) err = pk_sys_getint(s->fd, IPPROTO_UDP, UDP_SEGMENT, &size);
+        if (!err) {
+            int size;
+            err = pk_sys_getint(s->fd, IPPROTO_UDP, UDP_SEGMENT, &size);
+        }
 #endif
-        (void)size;
         if (err && !pk_offload_unsupported(err)) return err;
     }
     s->off.gso = on && !err;

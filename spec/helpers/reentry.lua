@@ -5,6 +5,7 @@
 local reentry = {}
 
 local function pack(...) return { n = select("#", ...), ... } end
+local newproxy = rawget(_G, "newproxy")
 
 --- An object whose finalizer is fn, dropped at once (5.1/LuaJIT have no
 -- table finalizers: newproxy there).
