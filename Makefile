@@ -24,9 +24,10 @@ ALL_CFLAGS = -std=c99 -D_GNU_SOURCE -fPIC -fvisibility=hidden $(WARNINGS) \
 # Plain C (no lua.h) and the binding over it.
 CORE_SRC = src/pk_addr.c src/pk_cmsg.c src/pk_options.c src/pk_errors.c \
            src/pk_sockopt.c src/pk_sock_posix.c src/pk_batch.c \
-           src/pk_iface.c src/pk_iface_posix.c src/pk_errq.c src/pk_gw_posix.c
+           src/pk_iface.c src/pk_iface_posix.c src/pk_errq.c src/pk_gw_posix.c \
+           src/pk_offload.c src/pk_split.c
 BINDING_SRC = src/lpktinfo.c src/lsocket.c src/largs.c src/lrecv.c src/lsend.c \
-              src/liface.c src/lgw.c
+              src/liface.c src/lgw.c src/lgro.c
 SRC = $(CORE_SRC) $(BINDING_SRC)
 OBJ = $(SRC:src/%.c=$(BUILD)/obj/%.o)
 MODULE = $(BUILD)/pktinfo/core.so

@@ -11,6 +11,14 @@
 -- shows the median and the minimum over all rounds, in nanoseconds per
 -- datagram, and ratios of medians. Ratios are reported, never asserted.
 --
+-- Bulk-flow rows (segmentation offload): one flow of 1,200-byte datagrams,
+-- BENCH_BULK_K per round, BENCH_BULK_ROUNDS rounds per pass, on loopback
+-- and across a veth pair between two network namespaces made for the run
+-- (as root; pending with the reason otherwise): C sendmmsg and sendmmsg
+-- with UDP_SEGMENT, recvmmsg and recvmmsg with UDP_GRO (bench/cbulk.c,
+-- BENCH_CBULK), and the module's sendmany(64) with and without gso and
+-- recvmany(64) with and without gro (bench/bulk.lua).
+--
 -- Usage: lua bench/bench.lua CLOOP [K [ROUNDS [PASSES]]]
 local pktinfo = require "pktinfo"
 local socket = require "socket"
@@ -292,15 +300,102 @@ local c_rows = {
   { "sendmsg", "C sendmsg+PKTINFO" },
 }
 
+-- Bulk flows (README, "Offload"): one flow of 1,200-byte datagrams, on
+-- loopback and across a veth pair between two network namespaces made
+-- for this run (root only), C (bench/cbulk.c) beside the module
+-- (bench/bulk.lua, run by `cbulk spawn` with the sockets it opens).
+local CBULK = os.getenv("BENCH_CBULK")
+local BULK_K = tonumber(os.getenv("BENCH_BULK_K") or 3200)
+local BULK_ROUNDS = tonumber(os.getenv("BENCH_BULK_ROUNDS") or math.max(1, math.floor(ROUNDS / 2)))
+BULK_K = BULK_K - BULK_K % 64            -- whole sendmany batches
+local bulk_c = {
+  { "sendmmsg", "C sendmmsg" }, { "gso", "C sendmmsg+UDP_SEGMENT" },
+  { "recvmmsg", "C recvmmsg" }, { "gro", "C recvmmsg+UDP_GRO" },
+}
+local bulk_rows = {                      -- in table order, with the row each is compared with
+  { "C sendmmsg" }, { "C sendmmsg+UDP_SEGMENT" },
+  { "sendmany(64), no gso", "C sendmmsg" }, { "sendmany(64), gso", "C sendmmsg+UDP_SEGMENT" },
+  { "C recvmmsg" }, { "C recvmmsg+UDP_GRO" },
+  { "recvmany(64), no gro", "C recvmmsg" }, { "recvmany(64), gro", "C recvmmsg+UDP_GRO" },
+  { "recvmany(64, nil, into), gro", "C recvmmsg+UDP_GRO" },
+  { "sendto(segment = 1200), gso", "C sendmmsg+UDP_SEGMENT" },
+}
+local paths = { { name = "lo", tx = "-", rx = "-" }, { name = "veth" } }
+
+--- Runs a shell command quietly; whether it succeeded.
+local function sh(cmd)
+  local ok = os.execute(cmd .. " >/dev/null 2>&1")
+  return ok == true or ok == 0
+end
+
+--- Makes the veth path's two namespaces (198.51.100.1 and .2 on a veth
+-- pair), or sets path.why to the reason it cannot be measured.
+local function veth_up(path)
+  local p = io.popen("id -u")
+  local root = p and p:read("*l") == "0"
+  if p then p:close() end
+  if not CBULK then path.why = "BENCH_CBULK not set (run it through make bench)" return end
+  if not root then path.why = "needs root (network namespaces)" return end
+  local f = io.open("/proc/self/stat")
+  local pid = f and f:read("*l"):match("^(%d+)") or tostring(os.time())
+  if f then f:close() end
+  math.randomseed(os.time())
+  local tag = ("pkb%s%d"):format(pid, math.random(1000, 9999))
+  path.tx, path.rx = tag .. "a", tag .. "b"
+  local ok = sh("ip netns add " .. path.tx) and sh("ip netns add " .. path.rx)
+    and sh(("ip link add v0 netns %s type veth peer name v1 netns %s"):format(path.tx, path.rx))
+    and sh(("ip -n %s addr add 198.51.100.1/24 dev v0"):format(path.tx))
+    and sh(("ip -n %s addr add 198.51.100.2/24 dev v1"):format(path.rx))
+    and sh(("ip -n %s link set v0 up && ip -n %s link set lo up"):format(path.tx, path.tx))
+    and sh(("ip -n %s link set v1 up && ip -n %s link set lo up"):format(path.rx, path.rx))
+  if not ok then path.why = "could not make network namespaces and a veth pair (ip)" end
+end
+
+--- Removes what veth_up made.
+local function veth_down(path)
+  if path.tx and path.tx ~= "-" then sh("ip netns del " .. path.tx); sh("ip netns del " .. path.rx) end
+end
+
+--- Reads lines "NAME<tab>ns<tab>ns..." (or, with name given, "ns ns ...")
+-- from a command into the samples of path's rows.
+local function run_lines(cmd, path, name)
+  local p = assert(io.popen(cmd))
+  local out = p:read("*a")
+  local ok = p:close()
+  local count = 0
+  for line in out:gmatch("[^\n]+") do
+    local row, rest = name, line
+    if not name then row, rest = line:match("^([^\t]+)\t(.*)$") end
+    for v in (rest or ""):gmatch("[%d.]+") do record(path.name .. ": " .. row, tonumber(v)); count = count + 1 end
+  end
+  if not ok or count == 0 then error("bulk run failed: " .. cmd .. "\n" .. out) end
+end
+
+--- One pass of every bulk row of a path.
+local function run_bulk(path)
+  if path.why then return end
+  local args = ("%d %d %s %s"):format(BULK_K, BULK_ROUNDS, path.tx, path.rx)
+  for _, c in ipairs(bulk_c) do run_lines(("%s %s %s"):format(CBULK, c[1], args), path, c[2]) end
+  run_lines(("%s spawn %s %s -- %s bench/bulk.lua %d %d"):format(CBULK, path.tx, path.rx,
+    arg[-1] or "lua5.4", BULK_K, BULK_ROUNDS), path)
+end
+
 if GC then collectgarbage(GC) end
 io.stderr:write(string.format("bench: K = %d datagrams, %d passes of %d rounds%s\n",
   K, PASSES, ROUNDS, GC and (", " .. GC .. " GC") or ""))
-for pass = 1, PASSES do
-  io.stderr:write(string.format("bench: pass %d of %d\n", pass, PASSES))
-  for _, c in ipairs(c_rows) do run_c(c[1], c[2]) end
-  for _, name in ipairs(recv_order) do run_recv(name, recv_variants[name]) end
-  for _, name in ipairs(send_order) do run_send(name, send_variants[name]) end
-end
+if not CBULK then paths[1].why = "BENCH_CBULK not set (run it through make bench)" end
+veth_up(paths[2])
+local passed, err = pcall(function()
+  for pass = 1, PASSES do
+    io.stderr:write(string.format("bench: pass %d of %d\n", pass, PASSES))
+    for _, c in ipairs(c_rows) do run_c(c[1], c[2]) end
+    for _, name in ipairs(recv_order) do run_recv(name, recv_variants[name]) end
+    for _, name in ipairs(send_order) do run_send(name, send_variants[name]) end
+    for _, path in ipairs(paths) do run_bulk(path) end
+  end
+end)
+veth_down(paths[2])
+if not passed then error(err, 0) end
 
 local function stats(name)
   local t = {}
@@ -352,6 +447,42 @@ local extra = {
   { "sendmany(32 infos) / C sendmsg+PKTINFO", med["sendmany(32 infos)"] / ref_send },
 }
 print("")
+print(string.format("| %-34s | %8s | %8s | %-22s |", "bulk, 1,200 B (ns per datagram)", "median", "min", "vs C, same offload"))
+print("|------------------------------------|---------:|---------:|------------------------|")
+local bulk_measured = 0
+for _, path in ipairs(paths) do
+  for _, r in ipairs(bulk_rows) do
+    local name = path.name .. ": " .. r[1]
+    if path.why then
+      print(string.format("| %-34s | pending: %s |", name, path.why))
+    else
+      local m, mn = stats(name)
+      local ref = r[2] and med[path.name .. ": " .. r[2]]
+      print(string.format("| %-34s | %8.0f | %8.0f | %-22s |", name, m, mn,
+        ref and ("%.2fx %s"):format(m / ref, r[2]) or ""))
+      bulk_measured = bulk_measured + 1
+    end
+  end
+end
+
+-- The bulk-flow targets (issue 13), per path.
+local pending_targets = {}
+for _, path in ipairs(paths) do
+  local function m(variant) return med[path.name .. ": " .. variant] end
+  local list = {
+    { "sendmany(64), gso / sendmany(64), no gso", "sendmany(64), gso", "sendmany(64), no gso", 0.50 },
+    { "recvmany(64), gro / recvmany(64), no gro", "recvmany(64), gro", "recvmany(64), no gro", 0.60 },
+    { "sendmany(64), gso / C sendmmsg+UDP_SEGMENT", "sendmany(64), gso", "C sendmmsg+UDP_SEGMENT", 1.25 },
+    { "recvmany(64), gro / C recvmmsg+UDP_GRO", "recvmany(64), gro", "C recvmmsg+UDP_GRO", 1.25 },
+  }
+  for _, t in ipairs(list) do
+    local name = path.name .. ": " .. t[1]
+    if path.why then pending_targets[#pending_targets + 1] = name
+    else targets[#targets + 1] = { name, m(t[2]) / m(t[3]), t[4] } end
+  end
+end
+
+print("")
 print(string.format("| %-62s | ratio | at most | met |", "target"))
 print("|----------------------------------------------------------------|------:|--------:|-----|")
 local met = 0
@@ -360,8 +491,12 @@ for _, t in ipairs(targets) do
   if ok then met = met + 1 end
   print(string.format("| %-62s | %5.2f | %7.2f | %-3s |", t[1], t[2], t[3], ok and "yes" or "no"))
 end
+for _, name in ipairs(pending_targets) do
+  print(string.format("| %-62s | %5s | %7s | %-3s |", name, "-", "-", "pending"))
+end
 for _, t in ipairs(extra) do
   print(string.format("| %-62s | %5.2f | %7s | %-3s |", t[1], t[2], "-", "-"))
 end
-print(string.format("\nbench: %d variants measured, %d of %d targets met", #c_rows
-  + #recv_order + #send_order, met, #targets))
+print(string.format("\nbench: %d variants measured, %d of %d targets met%s", #c_rows
+  + #recv_order + #send_order + bulk_measured, met, #targets,
+  #pending_targets > 0 and (", %d pending"):format(#pending_targets) or ""))

@@ -4,7 +4,9 @@
 # "program" is everything the process ran divided by N (the same fill and
 # Lua loop in every receive row, so rows compare); "method" is the module
 # function alone (inclusive), per call of recv/reply/sendto or per datagram
-# of recvmany/sendmany. Usage: bench/callgrind.sh LUA [N]
+# of recvmany/sendmany. gso, nogso, gro, nogro: the bulk flows of
+# 1,200-byte datagrams with and without offload (their "program" counts
+# both sides). Usage: bench/callgrind.sh LUA [N]
 set -eu
 lua=${1:-lua5.4}
 n=${2:-20000}
@@ -12,7 +14,7 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 printf '| %-10s | %14s | %14s |\n' variant "program Ir/dgram" "method Ir/dgram"
 printf '|------------|-----------------:|----------------:|\n'
-for mode in luasocket recv into many manyinto sendto reply sendmany; do
+for mode in luasocket recv into many manyinto sendto reply sendmany gso nogso gro nogro; do
   valgrind --tool=callgrind --callgrind-out-file="$out/$mode" \
     "$lua" bench/profile.lua "$mode" "$n" >/dev/null 2>&1
   total=$(callgrind_annotate "$out/$mode" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
@@ -22,7 +24,8 @@ for mode in luasocket recv into many manyinto sendto reply sendmany; do
     many|manyinto) fn='pk_m_recvmany' ;;
     sendto) fn='pk_m_sendto' ;;
     reply) fn='pk_m_reply' ;;
-    sendmany) fn='pk_m_sendmany' ;;
+    sendmany|gso|nogso) fn='pk_m_sendmany' ;;
+    gro|nogro) fn='pk_m_recvmany' ;;
   esac
   method=-
   if [ -n "$fn" ]; then

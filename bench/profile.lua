@@ -3,10 +3,35 @@
 -- are stable on a noisy machine where nanoseconds are not.
 --
 -- Usage: lua bench/profile.lua MODE [N]
--- MODE: luasocket, recv, into, many, manyinto, sendto, reply, sendmany
+-- MODE: luasocket, recv, into, many, manyinto, sendto, reply, sendmany,
+-- and the bulk flows of 1,200-byte datagrams: gso, nogso (sendmany of 64
+-- items), gro, nogro (recvmany(64) fed by a gso sender)
 local pktinfo = require "pktinfo"
 
 local mode, N = arg[1], tonumber(arg[2] or 20000)
+
+--- The bulk-flow modes: N datagrams of one flow, 64 per call.
+local function bulk()
+  local size, batch = 1200, 64
+  local rx = assert(pktinfo.udp("inet", { pktinfo = true, rcvbuf = 4 * 1024 * 1024 }))
+  assert(rx:bind("127.0.0.1", 0)); rx:settimeout(1)
+  local rxg = assert(pktinfo.udp("inet", { pktinfo = true, rcvbuf = 4 * 1024 * 1024 }))
+  assert(rxg:bind("127.0.0.1", 0)); rxg:settimeout(1); assert(rxg:setoption("gro", true))
+  local tx = assert(pktinfo.udp("inet"))
+  local to = mode == "nogro" and rx or rxg
+  local list, data = {}, ("x"):rep(size)
+  for i = 1, batch do list[i] = { data = data, to = "127.0.0.1", port = select(2, to:getsockname()) } end
+  assert(tx:setoption("gso", mode ~= "nogso"))
+  for _ = 1, math.floor(N / 640) do      -- 640 datagrams at a time fit any receive buffer
+    for _ = 1, 10 do assert(tx:sendmany(list) == batch) end
+    local got = 0
+    while got < 640 do got = got + #assert(to:recvmany(batch)) end
+  end
+end
+if mode == "gso" or mode == "nogso" or mode == "gro" or mode == "nogro" then
+  bulk()
+  return
+end
 local BURST = 1000
 local PAYLOAD = string.rep("x", 64)
 

@@ -29,11 +29,11 @@ build = {
     ["pktinfo.core"] = {
       sources = {
         "src/lpktinfo.c", "src/lsocket.c", "src/largs.c", "src/lrecv.c", "src/lsend.c",
-        "src/liface.c", "src/lgw.c",
+        "src/liface.c", "src/lgw.c", "src/lgro.c",
         "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
         "src/pk_sockopt.c", "src/pk_sock_posix.c", "src/pk_batch.c",
         "src/pk_iface.c", "src/pk_iface_posix.c",
-        "src/pk_errq.c", "src/pk_gw_posix.c",
+        "src/pk_errq.c", "src/pk_gw_posix.c", "src/pk_offload.c", "src/pk_split.c",
       },
       defines = { "_GNU_SOURCE" },
       incdirs = { "src" },
@@ -51,10 +51,11 @@ build = {
         ["pktinfo.core"] = {
           sources = {
             "src/lpktinfo.c", "src/lsocket.c", "src/largs.c", "src/lrecv.c", "src/lsend.c",
-            "src/liface.c", "src/lgw.c",
+            "src/liface.c", "src/lgw.c", "src/lgro.c",
             "src/pk_addr.c", "src/pk_cmsg.c", "src/pk_options.c", "src/pk_errors.c",
             "src/pk_sockopt.c", "src/pk_sock_win.c", "src/pk_batch.c",
             "src/pk_iface.c", "src/pk_iface_win.c", "src/pk_errq.c",
+            "src/pk_offload.c", "src/pk_split.c",
           },
           defines = { "WIN32_LEAN_AND_MEAN", "_WIN32_WINNT=0x0600" },
           incdirs = { "src" },

@@ -29,7 +29,7 @@ static inline void pk_setfuncs(lua_State *L, const luaL_Reg *l, int nup)
  * with the socket userdata: user values 1..PK_NUV on 5.4, the slots of a
  * table set as its user value (5.2, 5.3) or environment (5.1, LuaJIT)
  * before. None of these run a finalizer or a metamethod. */
-#define PK_NUV 5
+#define PK_NUV 6
 #if LUA_VERSION_NUM >= 504
 /* A new userdata of size bytes with room for the per-socket values. */
 static inline void *pk_newuserdata(lua_State *L, size_t size)

@@ -27,6 +27,9 @@ enum {
     PK_SLOT_TEXT = 3             /* PK_TEXTS address texts (lrecv.c) */
 };
 #define PK_TEXTS 3               /* sender, destination, spec_dst */
+/* The buffer holding datagrams a coalesced (UDP_GRO) receive left for
+ * the next call (lgro.c), after the texts. */
+#define PK_SLOT_PENDING (PK_SLOT_TEXT + PK_TEXTS)
 
 /* An address whose text a socket keeps (lrecv.c): family 0 for none. */
 typedef struct pk_textkey {
@@ -119,5 +122,12 @@ int pk_m_recverr(lua_State *L);
 int pk_gw_setoption(lua_State *L, pk_sock *s, const pk_option *o);
 int pk_gw_getoption(lua_State *L, pk_sock *s, const pk_option *o);
 int pk_gw_apply_opt(lua_State *L, int arg, pk_sock *s, const pk_option *o);
+
+/* lrecv.c: fills the info table at t for datagram d (see there); lgro.c:
+ * recv and recvmany on a socket with option gro or datagrams it kept. */
+void pk_fill_info(lua_State *L, pk_lsock *ls, int t, const pk_datagram *d,
+                  int reuse, int data);
+int pk_gro_recv(lua_State *L, size_t size, int into);
+int pk_gro_recvmany(lua_State *L, size_t n, size_t size, int into);
 
 #endif

@@ -279,6 +279,7 @@ int pk_m_recv(lua_State *L)
     pk_datagram d;
 
     if (into) luaL_checktype(L, 3, LUA_TTABLE);
+    if (s->off.gro || s->off.pend.left) return pk_gro_recv(L, size, into);
     lua_settop(L, 3);
     d.data = borrow_buffer(L, size);              /* 4 */
     if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
@@ -312,6 +313,7 @@ int pk_m_recvmany(lua_State *L)
     luaL_argcheck(L, n >= 1 && n <= PK_MAX_BATCH, 2, "count out of range 1..1024");
     luaL_argcheck(L, (size_t)n * size <= (size_t)64 << 20, 3, "count * size over 64 MiB");
     if (into) luaL_checktype(L, 4, LUA_TTABLE);
+    if (s->off.gro || s->off.pend.left) return pk_gro_recvmany(L, (size_t)n, size, into);
     lua_settop(L, 4);
     /* n datagram records, then n slots of size bytes, in one buffer */
     head = (size_t)n * sizeof *d;
@@ -350,4 +352,11 @@ int pk_m_recvmany(lua_State *L)
     return_buffer(L, s, 5);
     lua_settop(L, 6);
     return 1;
+}
+
+/* fill_info for lgro.c, which cuts coalesced buffers into datagrams. */
+void pk_fill_info(lua_State *L, pk_lsock *ls, int t, const pk_datagram *d,
+                  int reuse, int data)
+{
+    fill_info(L, ls, t, d, reuse, data);
 }

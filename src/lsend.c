@@ -91,7 +91,7 @@ static void read_request(lua_State *L, int t, const pk_where *w,
 static int read_info(lua_State *L, int t, const pk_where *w, const pk_sock *s,
                      pk_target *to, pk_request *req)
 {
-    static const pk_sock any6 = {PK_NO_SOCKET, AF_INET6, 0, 0, 0, 0, 0, 0};
+    static const pk_sock any6 = {PK_NO_SOCKET, AF_INET6, 0, 0, 0, 0, 0, 0, {0}};
     pk_target peer;
     int from, err;
 
@@ -181,7 +181,60 @@ static int send_one(lua_State *L, pk_sock *s, const pk_outmsg *o)
     return 1;
 }
 
-/* sock:sendto(data, addr, port [, src]) -> bytes */
+/* src.segment of the table at t (read through ordinary indexing): the
+ * size of the datagrams to cut the data into, 0 for none. */
+static size_t read_segment(lua_State *L, int t, const pk_where *w)
+{
+    lua_getfield(L, t, "segment");
+    if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        return 0;
+    }
+    return (size_t)pk_field_int(L, w, "segment", 1, 65535);
+}
+
+/* Sends the data of o as datagrams of seg bytes, the last maybe shorter
+ * (README, "Offload"): with option gso as UDP_SEGMENT sends, else one by
+ * one in a batch; the results are the same. Pushes the bytes sent; when
+ * some were refused, the bytes of those sent (nil for none), the first
+ * refusal's error and its name. */
+static int send_segments(lua_State *L, pk_sock *s, const pk_outmsg *o,
+                         size_t seg)
+{
+    size_t n = (o->len + seg - 1) / seg, i, bytes = 0;
+    pk_outmsg *m;
+    int stop, first = 0;
+
+    luaL_argcheck(L, n <= PK_MAX_BATCH, 2, "more than 1024 segments");
+    m = (pk_outmsg *)lua_newuserdata(L, n * sizeof *m);  /* freed by the collector */
+    for (i = 0; i < n; i++) {
+        m[i].data = (const char *)o->data + i * seg;  /* argument 2 keeps it */
+        m[i].len = i + 1 < n ? seg : o->len - i * seg;
+        m[i].to = o->to;
+        m[i].index = (int)i + 1;
+        m[i].controllen = o->controllen;
+        memcpy(&m[i].control, &o->control, o->controllen);
+    }
+    if (s->fd == PK_NO_SOCKET) return pk_push_closed(L);
+    stop = pk_sock_sendmany(s, m, n);
+    for (i = 0; i < n; i++) {
+        if (m[i].err == 0) bytes += m[i].len;
+        else if (!first) first = m[i].err > 0 ? m[i].err : stop ? stop : EIO;
+    }
+    if (!first) {
+        lua_pushinteger(L, (lua_Integer)bytes);
+        return 1;
+    }
+    pk_push_error(L, first);                  /* nil, msg, name */
+    if (bytes) {
+        lua_pushinteger(L, (lua_Integer)bytes);
+        lua_replace(L, -4);
+    }
+    return 3;
+}
+
+/* sock:sendto(data, addr, port [, src]) -> bytes; src.segment = n sends
+ * data as datagrams of n bytes. */
 int pk_m_sendto(lua_State *L)
 {
     pk_sock *s = pk_check_sock(L);
@@ -189,6 +242,7 @@ int pk_m_sendto(lua_State *L)
     pk_target to;
     pk_sendsrc src;
     pk_outmsg o;
+    size_t seg = 0;
     int err;
 
     o.data = luaL_checklstring(L, 2, &o.len);
@@ -198,10 +252,12 @@ int pk_m_sendto(lua_State *L)
     if (!lua_isnoneornil(L, 5)) {
         luaL_checktype(L, 5, LUA_TTABLE);
         if (!err) err = read_source(L, 5, 0, &w, &w, to.ip_family, &src);
+        seg = read_segment(L, 5, &w);
     }
     if (err) return pk_push_error(L, err);
     o.to = to.sa;
     if ((err = encode(L, to.ip_family, &src, &o))) return pk_push_error(L, err);
+    if (seg && o.len > seg) return send_segments(L, s, &o, seg);
     return send_one(L, s, &o);
 }
 
@@ -358,7 +414,7 @@ int pk_m_send(lua_State *L)
         if ((err = pk_sock_peer(s, &peer)))
             return pk_push_error(L, err == ENOTCONN ? EDESTADDRREQ : err);
         pk_addr_unmap(&peer);
-        encode(L, peer.sa.sa_family, &src, &o);
+        if ((err = encode(L, peer.sa.sa_family, &src, &o))) return pk_push_error(L, err);
     }
     if ((err = pk_sock_send(s, o.data, o.len, NULL,
                             o.controllen ? &o.control : NULL, o.controllen, &sent)))

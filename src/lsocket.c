@@ -228,10 +228,16 @@ static int m_events(lua_State *L)
  * starts here: the next recv/recvmany waits no later than this deadline,
  * and returns at once when the loop woke because the time ran out (README,
  * "Event loops"). nil (wait for readability alone) for a blocking socket
- * and for settimeout(0), where a 0 would make the loop spin. */
+ * and for settimeout(0), where a 0 would make the loop spin; 0 while
+ * datagrams wait in the socket itself, which the descriptor does not show
+ * (README, "Offload"). */
 static int m_timeout(lua_State *L)
 {
     pk_sock *s = pk_check_sock(L);
+    if (s->off.pend.left) {      /* datagrams kept from a coalesced buffer */
+        lua_pushnumber(L, 0);
+        return 1;
+    }
     if (s->timeout <= 0) {
         lua_pushnil(L);
         return 1;
@@ -241,11 +247,12 @@ static int m_timeout(lua_State *L)
     return 1;
 }
 
-/* sock:dirty() -> false: nothing is buffered (for socket.select) */
+/* sock:dirty() -> whether datagrams wait in the socket itself (kept from
+ * a coalesced buffer, option gro): socket.select then reports it ready */
 static int m_dirty(lua_State *L)
 {
-    pk_check_sock(L);
-    lua_pushboolean(L, 0);
+    pk_sock *s = pk_check_sock(L);
+    lua_pushboolean(L, s->off.pend.left > 0);
     return 1;
 }
 

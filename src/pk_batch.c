@@ -4,6 +4,7 @@
  * over pk_sock_recv / pk_sock_send, so the Windows layer needs nothing
  * more. No lua_State; every function returns 0 or an error number. */
 #include "pk_sock.h"
+#include "pk_offload.h"
 
 #include <string.h>
 
@@ -12,6 +13,22 @@
 #define PK_HAVE_MMSG 1
 #include <sys/uio.h>
 #endif
+
+/* UDP_SEGMENT sends (sendmany's runs with option gso) go out through
+ * sendmmsg: only where it is. */
+#if defined(PK_HAVE_MMSG) && defined(UDP_SEGMENT)
+#define PK_HAVE_GSO 1
+#endif
+
+/* Whether sendmany can make UDP_SEGMENT sends on this platform. */
+int pk_sock_gso_capable(void)
+{
+#ifdef PK_HAVE_GSO
+    return 1;
+#else
+    return 0;
+#endif
+}
 
 #ifdef PK_HAVE_MMSG
 
@@ -103,20 +120,19 @@ static void prepare_send(struct mmsghdr *h, struct iovec *iov,
     h->msg_hdr.msg_controllen = o->controllen;
 }
 
-/* Sends m[0..n-1] in order, setting each m[i].err: 0 sent, an error
- * number when the kernel refused that datagram (the rest are still sent),
- * -1 when not tried. Waits per the socket's timeout (one deadline for the
- * whole call) while the send buffer is full; returns ETIMEDOUT (or the
- * wait's error) if it stops there, else 0. sendmmsg reports an error only
- * when its first message fails, so that error is that message's own. */
-int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n)
+/* Sends m[0..n-1] one datagram per message, in order, setting each
+ * m[i].err: 0 sent, an error number when the kernel refused that datagram
+ * (the rest are still sent). Waits per the socket's timeout (*deadline:
+ * one for the whole call) while the send buffer is full; returns
+ * ETIMEDOUT (or the wait's error) if it stops there, else 0. sendmmsg
+ * reports an error only when its first message fails, so that error is
+ * that message's own. */
+static int send_plain(pk_sock *s, pk_outmsg *m, size_t n, double *deadline)
 {
     struct mmsghdr h[PK_BATCH_CHUNK];
     struct iovec iov[PK_BATCH_CHUNK];
-    double deadline = 0;
     size_t i, done = 0, retried = n;
 
-    for (i = 0; i < n; i++) m[i].err = -1;
     while (done < n) {
         size_t k = n - done < PK_BATCH_CHUNK ? n - done : PK_BATCH_CHUNK;
         int r, err;
@@ -130,7 +146,7 @@ int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n)
         err = r == 0 ? EIO : errno;
         if (err == EINTR) continue;
         if (err == EAGAIN || err == EWOULDBLOCK) {
-            if ((err = pk_sock_wait(s, 1, &deadline))) return err;
+            if ((err = pk_sock_wait(s, 1, deadline))) return err;
             continue;
         }
         /* an earlier datagram's queued ICMP error, not this one's: once */
@@ -138,6 +154,139 @@ int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n)
         m[done++].err = err;
     }
     return 0;
+}
+
+#ifdef PK_HAVE_GSO
+
+/* Most buffers (items) in one sendmmsg of runs. */
+#define GSO_IOVS 256
+
+/* One sendmmsg of runs: message k carries items first[k] to first[k] +
+ * count[k] - 1, as one UDP_SEGMENT send when count[k] > 1. */
+typedef struct gso_chunk {
+    struct mmsghdr h[PK_BATCH_CHUNK];
+    struct iovec iov[GSO_IOVS];
+    size_t first[PK_BATCH_CHUNK], count[PK_BATCH_CHUNK], nmsg;
+    union {                      /* aligned as cmsghdr, as pk_outmsg's */
+        size_t len;
+        void *ptr;
+        unsigned char bytes[PK_CMSG_SEND_CAP + 32];
+    } control[PK_BATCH_CHUNK];
+} gso_chunk;
+
+/* Appends a UDP_SEGMENT message of segment size seg at `at` (aligned:
+ * the messages before it end on a CMSG_SPACE boundary); returns its size. */
+static size_t put_segment(unsigned char *at, uint16_t seg)
+{
+    struct cmsghdr h;
+    memset(at, 0, CMSG_SPACE(sizeof seg));
+    memset(&h, 0, sizeof h);
+    h.cmsg_level = IPPROTO_UDP;
+    h.cmsg_type = UDP_SEGMENT;
+    h.cmsg_len = CMSG_LEN(sizeof seg);
+    memcpy(at, &h, sizeof h);
+    memcpy(at + CMSG_LEN(0), &seg, sizeof seg);
+    return CMSG_SPACE(sizeof seg);
+}
+
+/* Fills c with messages for m[done..n) (done < n): each run pk_gso_run
+ * finds (while the socket's gso is on), else one item; at least one
+ * message. With the tests' hook installed, one message per chunk, so that
+ * the hook decides each on its own. */
+static void build_chunk(const pk_sock *s, const pk_outmsg *m, size_t n,
+                        size_t done, gso_chunk *c)
+{
+    size_t j = done, iovs = 0, k, x, run, clen;
+    for (c->nmsg = 0; j < n && c->nmsg < PK_BATCH_CHUNK; c->nmsg++) {
+        struct msghdr *h = &c->h[c->nmsg].msg_hdr;
+        run = s->off.gso ? pk_gso_run(&m[j], n - j) : 1;
+        k = c->nmsg;
+        /* the first always fits: a run is at most PK_GSO_MAX_SEGS */
+        if (k > 0 && (iovs + run > GSO_IOVS || pk_offload_hooked())) break;
+        for (x = 0; x < run; x++) {
+            c->iov[iovs + x].iov_base = (void *)(uintptr_t)m[j + x].data;
+            c->iov[iovs + x].iov_len = m[j + x].len;
+        }
+        memset(&c->h[k], 0, sizeof c->h[k]);
+        h->msg_name = (void *)(uintptr_t)&m[j].to;
+        h->msg_namelen = pk_sockaddr_len(&m[j].to);
+        h->msg_iov = &c->iov[iovs];
+        h->msg_iovlen = run;
+        clen = m[j].controllen;
+        memcpy(c->control[k].bytes, &m[j].control, clen);
+        if (run > 1) clen += put_segment(c->control[k].bytes + clen, (uint16_t)m[j].len);
+        h->msg_control = clen ? &c->control[k] : NULL;
+        h->msg_controllen = clen;
+        c->first[k] = j;
+        c->count[k] = run;
+        iovs += run;
+        j += run;
+    }
+}
+
+/* Sends m[0..n) as send_plain does, each run of items that can share a
+ * UDP_SEGMENT send (pk_gso_run) as one message: a run the kernel sends
+ * sends all its items, a run it refuses refuses all of them with its
+ * error, exactly as each item alone would be. A run refused in a way that
+ * may be the segmenting's fault (the kernel, device or path cannot do it:
+ * EINVAL, EIO, ...; or too big) is sent item by item instead, so each
+ * gets its own result; when no run has gone out yet on this socket and
+ * the items alone do, that turns gso off for good (getoption says so). */
+static int send_runs(pk_sock *s, pk_outmsg *m, size_t n, double *deadline)
+{
+    gso_chunk c;
+    size_t i, k, done = 0, retried = n;
+    while (done < n) {
+        int r, err;
+        build_chunk(s, m, n, done, &c);
+        err = c.count[0] > 1 ? pk_offload_refused(PK_OFFLOAD_GSO_SEND) : 0;
+        r = err ? -1 : sendmmsg(s->fd, c.h, (unsigned)c.nmsg, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (r > 0) {
+            for (k = 0; k < (size_t)r; k++) {
+                for (i = 0; i < c.count[k]; i++) m[c.first[k] + i].err = 0;
+                if (c.count[k] > 1) s->off.gso_ok = 1;
+            }
+            done = c.first[r - 1] + c.count[r - 1];
+            continue;
+        }
+        if (!err) err = r == 0 ? EIO : errno;
+        if (err == EINTR) continue;
+        if (err == EAGAIN || err == EWOULDBLOCK) {
+            if ((err = pk_sock_wait(s, 1, deadline))) return err;
+            continue;
+        }
+        /* an earlier datagram's queued ICMP error, not this run's: once */
+        if (retried != done && pk_sock_queued_error(s, err)) { retried = done; continue; }
+        if (c.count[0] > 1 && (pk_offload_unsupported(err) || err == EMSGSIZE)) {
+            int stop = send_plain(s, &m[done], c.count[0], deadline);
+            /* alone they go out: it was the segmenting, not the datagrams */
+            for (i = 0; i < c.count[0] && !s->off.gso_ok && err != EMSGSIZE; i++)
+                if (m[done + i].err == 0) s->off.gso = 0;
+            if (stop) return stop;
+        } else {
+            for (i = 0; i < c.count[0]; i++) m[done + i].err = err;
+        }
+        done += c.count[0];
+    }
+    return 0;
+}
+
+#endif /* PK_HAVE_GSO */
+
+/* Sends m[0..n-1] in order, setting each m[i].err: 0 sent, an error
+ * number when the kernel refused that datagram (the rest are still sent),
+ * -1 when not tried (ETIMEDOUT or the wait's error returned: the send
+ * buffer stayed full for the socket's timeout). With option gso, runs of
+ * alike items go out as UDP_SEGMENT sends, with the same results. */
+int pk_sock_sendmany(pk_sock *s, pk_outmsg *m, size_t n)
+{
+    double deadline = 0;
+    size_t i;
+    for (i = 0; i < n; i++) m[i].err = -1;
+#ifdef PK_HAVE_GSO
+    if (s->off.gso) return send_runs(s, m, n, &deadline);
+#endif
+    return send_plain(s, m, n, &deadline);
 }
 
 #else /* no recvmmsg/sendmmsg: one datagram at a time */

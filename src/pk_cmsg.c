@@ -156,6 +156,15 @@ static void decode_ip6(walk *w, int type, const unsigned char *data, size_t len)
     }
 }
 
+/* One IPPROTO_UDP message: UDP_GRO gives the segment size of a buffer
+ * that holds several datagrams of one flow (option gro). */
+static void decode_udp(walk *w, int type, const unsigned char *data, size_t len)
+{
+    int seg;
+    if (!is(type, w->L->udp_gro) || !small_int(data, len, &seg)) return;
+    w->out->gro = seg > 0 && seg <= 65535 ? (uint32_t)seg : 0;
+}
+
 /* A receive time from a timeval (unit 1000: microseconds) or a timespec
  * (unit 1) laid out as sec at 0 and the fraction at frac_off. */
 static void decode_time(pk_recvinfo *out, const unsigned char *data,
@@ -262,6 +271,7 @@ void pk_cmsg_decode_as(const pk_layout *L, const void *control, size_t len,
     w.L = L;
     w.out = out;
     out->has = 0;
+    out->gro = 0;
     while (len - off >= hdr) {
         const unsigned char *c = base + off;
         uint64_t clen = get_uint(c, L->len_size);
@@ -276,6 +286,7 @@ void pk_cmsg_decode_as(const pk_layout *L, const void *control, size_t len,
             if (level == IPPROTO_IP) decode_ip(&w, type, data, plen);
             else if (level == IPPROTO_IPV6) decode_ip6(&w, type, data, plen);
             else if (level == L->sol_socket) decode_socket(&w, type, data, plen);
+            else if (level == IPPROTO_UDP) decode_udp(&w, type, data, plen);
         }
         if (clen >= avail) break;
         step = align_up(L, (size_t)clen);

@@ -37,6 +37,8 @@ enum {
 /* What the control messages of one datagram say. */
 typedef struct pk_recvinfo {
     unsigned has;
+    uint32_t gro;                /* UDP_GRO: the segment size of a buffer the
+                                  * kernel coalesced (0: one datagram) */
     int dst_family;              /* AF_INET or AF_INET6 (v4-mapped unmapped) */
     unsigned char dst[16];       /* 4 bytes used for AF_INET */
     unsigned char spec_dst[4];

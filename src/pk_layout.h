@@ -49,6 +49,8 @@ enum {
     F(ip_origdstaddr)  /* sockaddr_in: the destination before TPROXY */ \
     F(ipv6_origdstaddr) /* sockaddr_in6: the same; both PK_NONE where the \
                           module has no option recvorigdst (all but Linux) */ \
+    F(udp_gro)         /* IPPROTO_UDP: segment size (an int) of a buffer the \
+                          kernel coalesced; PK_NONE where no option gro */ \
     F(scm_timestamp)   /* struct timeval */ \
     F(tv_size)         /* sizeof(struct timeval) */ \
     F(tv_sec_size)     /* sizeof tv_sec (at offset 0) */ \
@@ -92,7 +94,7 @@ typedef struct pk_layout {
     H(ip_ttl, 2) H(ip_recvttl, 12) H(ip_tos, 1) H(ip_recvtos, 13) \
     H(ip_sendsrcaddr, PK_NONE) \
     H(ipv6_pktinfo, 50) H(ipv6_hoplimit, 52) H(ipv6_tclass, 67) \
-    H(ip_origdstaddr, 20) H(ipv6_origdstaddr, 74) \
+    H(ip_origdstaddr, 20) H(ipv6_origdstaddr, 74) H(udp_gro, 104) \
     H(scm_timestamp, 29) H(tv_size, 16) H(tv_sec_size, 8) \
     H(tv_usec_off, 8) H(tv_usec_size, 8) \
     H(scm_timestampns, 35) H(ts_size, 16) H(ts_sec_size, 8) \
@@ -108,7 +110,7 @@ typedef struct pk_layout {
     H(ip_ttl, 2) H(ip_recvttl, 12) H(ip_tos, 1) H(ip_recvtos, 13) \
     H(ip_sendsrcaddr, PK_NONE) \
     H(ipv6_pktinfo, 50) H(ipv6_hoplimit, 52) H(ipv6_tclass, 67) \
-    H(ip_origdstaddr, 20) H(ipv6_origdstaddr, 74) \
+    H(ip_origdstaddr, 20) H(ipv6_origdstaddr, 74) H(udp_gro, 104) \
     H(scm_timestamp, 29) H(tv_size, 8) H(tv_sec_size, 4) \
     H(tv_usec_off, 4) H(tv_usec_size, 4) \
     H(scm_timestampns, 35) H(ts_size, 8) H(ts_sec_size, 4) \
@@ -129,7 +131,7 @@ typedef struct pk_layout {
     H(ip_ttl, 4) H(ip_recvttl, 24) H(ip_tos, 3) H(ip_recvtos, 27) \
     H(ip_sendsrcaddr, PK_NONE) \
     H(ipv6_pktinfo, 46) H(ipv6_hoplimit, 47) H(ipv6_tclass, 36) \
-    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) \
+    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) H(udp_gro, PK_NONE) \
     H(scm_timestamp, 2) H(tv_size, 16) H(tv_sec_size, 8) \
     H(tv_usec_off, 8) H(tv_usec_size, 4) \
     H(scm_timestampns, PK_NONE) H(ts_size, 0) H(ts_sec_size, 0) \
@@ -148,7 +150,7 @@ typedef struct pk_layout {
     H(ip_recvif, 20) H(ip_ttl, 4) H(ip_recvttl, 65) H(ip_tos, 3) \
     H(ip_recvtos, 68) H(ip_sendsrcaddr, 7) \
     H(ipv6_pktinfo, 46) H(ipv6_hoplimit, 47) H(ipv6_tclass, 61) \
-    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) \
+    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) H(udp_gro, PK_NONE) \
     H(scm_timestamp, 2) H(tv_size, 16) H(tv_sec_size, 8) \
     H(tv_usec_off, 8) H(tv_usec_size, 8) \
     H(scm_timestampns, PK_NONE) H(ts_size, 0) H(ts_sec_size, 0) \
@@ -167,7 +169,7 @@ typedef struct pk_layout {
     H(ip_ttl, 4) H(ip_recvttl, 23) H(ip_tos, 3) H(ip_recvtos, PK_NONE) \
     H(ip_sendsrcaddr, 7) \
     H(ipv6_pktinfo, 46) H(ipv6_hoplimit, 47) H(ipv6_tclass, 61) \
-    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) \
+    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) H(udp_gro, PK_NONE) \
     H(scm_timestamp, 8) H(tv_size, 16) H(tv_sec_size, 8) \
     H(tv_usec_off, 8) H(tv_usec_size, 4) \
     H(scm_timestampns, PK_NONE) H(ts_size, 0) H(ts_sec_size, 0) \
@@ -184,7 +186,7 @@ typedef struct pk_layout {
     H(ip_recvif, 30) H(ip_ttl, 4) H(ip_recvttl, 31) H(ip_tos, 3) \
     H(ip_recvtos, PK_NONE) H(ip_sendsrcaddr, 7) \
     H(ipv6_pktinfo, 46) H(ipv6_hoplimit, 47) H(ipv6_tclass, 61) \
-    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) \
+    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) H(udp_gro, PK_NONE) \
     H(scm_timestamp, 4) H(tv_size, 16) H(tv_sec_size, 8) \
     H(tv_usec_off, 8) H(tv_usec_size, 8) \
     H(scm_timestampns, PK_NONE) H(ts_size, 0) H(ts_sec_size, 0) \
@@ -203,7 +205,7 @@ typedef struct pk_layout {
     H(ip_ttl, 4) H(ip_recvttl, 21) H(ip_tos, 3) H(ip_recvtos, 40) \
     H(ip_sendsrcaddr, PK_NONE) \
     H(ipv6_pktinfo, 19) H(ipv6_hoplimit, 21) H(ipv6_tclass, 39) \
-    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) \
+    H(ip_origdstaddr, PK_NONE) H(ipv6_origdstaddr, PK_NONE) H(udp_gro, PK_NONE) \
     H(scm_timestamp, PK_NONE) H(tv_size, 0) H(tv_sec_size, 0) \
     H(tv_usec_off, 0) H(tv_usec_size, 0) \
     H(scm_timestampns, PK_NONE) H(ts_size, 0) H(ts_sec_size, 0) \

@@ -88,6 +88,13 @@
 #define PK_HDR_ipv6_origdstaddr PK_NONE
 #endif
 
+/* Option gro exists on Linux only (pk_platform.h names UDP_GRO there). */
+#if defined(__linux__) && defined(UDP_GRO)
+#define PK_HDR_udp_gro UDP_GRO
+#else
+#define PK_HDR_udp_gro PK_NONE
+#endif
+
 #if defined(SCM_TIMESTAMP) && !defined(_WIN32)
 #define PK_HDR_scm_timestamp SCM_TIMESTAMP
 #define PK_HDR_tv_size ((int)sizeof(struct timeval))

@@ -2,6 +2,7 @@
  * and protocol numbers. Plain data, shared by every platform. */
 #include "pk_sock.h"
 #include "pk_gw.h"
+#include "pk_offload.h"
 
 #include <string.h>
 
@@ -39,6 +40,9 @@ static const pk_option options[] = {
 #ifdef SO_RXQ_OVFL
     {"rxq_ovfl", PK_OPTK_BOOL, PK_OPTL_SOCKET, SOL_SOCKET, SO_RXQ_OVFL, NONE, NONE},
 #endif
+    /* segmentation offload: the module's own state (pk_offload.c) */
+    {"gro", PK_OPTK_BOOL, PK_OPTL_OFFLOAD, NONE, PK_OFFLOAD_GRO, NONE, NONE},
+    {"gso", PK_OPTK_BOOL, PK_OPTL_OFFLOAD, NONE, PK_OFFLOAD_GSO, NONE, NONE},
     {"multicast-ttl", PK_OPTK_INT, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_TTL, IPPROTO_IPV6, IPV6_MULTICAST_HOPS},
     {"multicast-loop", PK_OPTK_BOOL, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_LOOP, IPPROTO_IPV6, IPV6_MULTICAST_LOOP},
     {"multicast-if", PK_OPTK_IFACE, PK_OPTL_IP, IPPROTO_IP, IP_MULTICAST_IF, IPPROTO_IPV6, IPV6_MULTICAST_IF},

@@ -59,9 +59,18 @@ typedef ADDRESS_FAMILY sa_family_t;
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <errno.h>
+/* UDP segmentation offload (Linux 4.18 and 5.0): names older C libraries
+ * lack. Where the kernel lacks it the module works without (pk_offload.c). */
+#if defined(__linux__) && !defined(UDP_SEGMENT)
+#define UDP_SEGMENT 103
+#endif
+#if defined(__linux__) && !defined(UDP_GRO)
+#define UDP_GRO 104
+#endif
 typedef int pk_socket_t;
 #define PK_NO_SOCKET (-1)
 #if defined(__APPLE__) && !defined(IPV6_RECVPKTINFO)

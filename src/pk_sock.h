@@ -10,6 +10,25 @@
 
 #include <stdlib.h>
 
+/* A walk over the datagrams of received messages, some of them coalesced
+ * buffers (UDP_GRO) that pk_offload.c cuts into datagrams: the next one
+ * is in msg[i] at offset off, and left datagrams remain from there to
+ * the end of msg[n - 1]. owner is the memory holding the messages, for
+ * the binding that keeps it alive (NULL: none). */
+typedef struct pk_grocur {
+    const struct pk_datagram *msg;
+    size_t n, i, off, left;
+    void *owner;
+} pk_grocur;
+
+/* Segmentation offload state of a socket (pk_offload.c). */
+typedef struct pk_offload {
+    int gro;                     /* UDP_GRO is on: buffers may be coalesced */
+    int gso;                     /* sendmany groups runs into UDP_SEGMENT sends */
+    int gso_ok;                  /* a UDP_SEGMENT send has succeeded */
+    pk_grocur pend;              /* datagrams received but not yet returned */
+} pk_offload;
+
 /* A socket as the module keeps it (embedded in the Lua userdata). */
 typedef struct pk_sock {
     pk_socket_t fd;              /* PK_NO_SOCKET once closed */
@@ -21,6 +40,7 @@ typedef struct pk_sock {
     double poll_deadline;        /* set by an event loop's timeout() call:
                                   * the next receive waits no later (0: none) */
     int rxq_ovfl;                /* SO_RXQ_OVFL is on (see pk_sock_recv_defaults) */
+    pk_offload off;              /* option gro and gso, and what gro left over */
 } pk_sock;
 
 /* One datagram received. */
@@ -43,6 +63,9 @@ enum { PK_OPTK_BOOL, PK_OPTK_INT, PK_OPTK_IFACE,
 /* Where an option lives: socket level, or IP level of the socket's family
  * (both levels on a dual-stack socket). */
 enum { PK_OPTL_SOCKET, PK_OPTL_IP, PK_OPTL_IPV6ONLY };
+/* Where gro and gso live: the module's own state (pk_offload.c), name4
+ * saying which (PK_OFFLOAD_GRO or PK_OFFLOAD_GSO). */
+enum { PK_OPTL_OFFLOAD = 16 };
 
 /* One option of setoption/getoption. */
 typedef struct pk_option {

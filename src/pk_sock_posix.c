@@ -125,6 +125,12 @@ int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int take)
 #ifdef SO_RXQ_OVFL
     if (pk_sys_getint(fd, SOL_SOCKET, SO_RXQ_OVFL, &s->rxq_ovfl)) s->rxq_ovfl = 0;
 #endif
+#ifdef UDP_GRO
+    /* the owner may have turned UDP_GRO on: its buffers must be cut up */
+    if (type != SOCK_DGRAM || pk_sys_getint(fd, IPPROTO_UDP, UDP_GRO, &s->off.gro))
+        s->off.gro = 0;
+    s->off.gro = s->off.gro != 0;
+#endif
     if (!take && (fd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) < 0) return errno;
     s->fd = fd;
     s->family = a.sa.sa_family;
@@ -134,12 +140,14 @@ int pk_sock_adopt(pk_sock *s, pk_socket_t fd, int take)
     return 0;
 }
 
-/* Closes the descriptor if owned; safe to call twice. */
+/* Closes the descriptor if owned, dropping datagrams received but not
+ * returned yet (as the kernel drops its queue); safe to call twice. */
 int pk_sock_close(pk_sock *s)
 {
     int err = 0;
     if (s->fd != PK_NO_SOCKET && s->owned && close(s->fd)) err = errno;
     s->fd = PK_NO_SOCKET;
+    memset(&s->off, 0, sizeof s->off);
     return err == EINTR ? 0 : err;
 }
 

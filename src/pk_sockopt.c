@@ -5,6 +5,7 @@
  * pk_sys_set_iface4, pk_sys_get_iface4, pk_probe_ipv4). */
 #include "pk_sock.h"
 #include "pk_gw.h"
+#include "pk_offload.h"
 
 #include <string.h>
 
@@ -146,6 +147,7 @@ int pk_sock_setopt(pk_sock *s, const pk_option *o, int value)
 {
     int err, dual, iface = o->kind == PK_OPTK_IFACE;
     int kind = iface ? V4_IFACE : V4_INT;
+    if (o->where == PK_OPTL_OFFLOAD) return pk_offload_setopt(s, o->name4, value);
     if (o->kind == PK_OPTK_BOOL) value = value ? 1 : 0;
     if (o->kind == PK_OPTK_RDONLY || o->kind == PK_OPTK_DEVICE) return ENOPROTOOPT;
     if (o->kind == PK_OPTK_PMTUD && (value = pk_pmtud_to_sys(value)) < 0) return EOPNOTSUPP;
@@ -177,6 +179,7 @@ int pk_sock_getopt(const pk_sock *s, const pk_option *o, int *value,
     int err;
     memset(addr_out, 0, sizeof *addr_out);
     addr_out->sa.sa_family = AF_UNSPEC;
+    if (o->where == PK_OPTL_OFFLOAD) return pk_offload_getopt(s, o->name4, value);
     if (o->where == PK_OPTL_IPV6ONLY && s->family != AF_INET6)
         return ENOPROTOOPT;
     if (o->where != PK_OPTL_SOCKET && s->family == AF_INET6) {

@@ -34,6 +34,8 @@
 ---| "freebind"        # bind to an address that is not (yet) local (Linux)
 ---| "transparent"     # bind to and send from any address, TPROXY (Linux)
 ---| "recvorigdst"     # info.orig_dst, info.orig_port (Linux)
+---| "gro"             # receive coalesced buffers, cut into datagrams (Linux); stays on once on
+---| "gso"             # sendmany sends runs of alike items as UDP_SEGMENT sends (Linux)
 
 --- Options of `udp`, `raw` and `wrap`, set before `bind`. An unknown key raises.
 ---@class pktinfo.opts
@@ -96,6 +98,7 @@
 ---@field ifindex? integer the outgoing interface
 ---@field ttl? integer TTL / hop limit of this datagram only
 ---@field tos? integer TOS / traffic class of this datagram only
+---@field segment? integer `sendto` only: send the data as datagrams of this many bytes (the last shorter)
 
 --- TTL and TOS of one datagram (`reply`'s `out`, a `sendmany` item's `out`).
 ---@class pktinfo.out
@@ -174,7 +177,8 @@ function socket:recvmany(n, size, into) end
 function socket:sendmany(list) end
 
 --- Sends one datagram; `src` chooses the source (a literal table, or an
---- info table read by the reply rules).
+--- info table read by the reply rules); with `src.segment`, the data as
+--- datagrams of that many bytes (one UDP_SEGMENT send with option gso).
 ---@param data string
 ---@param addr string
 ---@param port integer
@@ -296,12 +300,14 @@ function socket:pollfd() end
 ---@return "r"
 function socket:events() end
 
---- The cqueues polling protocol: the `settimeout` value in seconds, or nil.
+--- The cqueues polling protocol: the `settimeout` value in seconds, or nil
+--- (0 while datagrams wait in the socket itself, option gro).
 ---@return number?
 function socket:timeout() end
 
---- Lets LuaSocket's `socket.select` take the socket.
----@return false
+--- Lets LuaSocket's `socket.select` take the socket: true while datagrams
+--- of a coalesced buffer (option gro) wait in the socket itself.
+---@return boolean
 function socket:dirty() end
 
 --- Closes the socket; idempotent.

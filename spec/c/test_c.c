@@ -1,9 +1,10 @@
 /* Unit tests of the plain-C layer, with no Lua: the address formatter
  * against inet_ntop, the parser, control-message decode and encode (exact
- * bytes; every platform's in test_platforms.c), the reply-source rules (spec/c/reply_cases.h), the interface
- * list and lookup, and the IPv4-disabled rule, also on its real path
- * through pk_sock_setopt. Prints one
- * line per failure and a closing count; exits non-zero on any failure. */
+ * bytes; every platform's in test_platforms.c), the reply-source rules
+ * (spec/c/reply_cases.h), the interface list and lookup, the IPv4-disabled
+ * rule, also on its real path through pk_sock_setopt, and segmentation
+ * offload (offload_tests.h). Prints one line per failure and a closing
+ * count; exits non-zero on any failure. */
 #include "pk_addr.h"
 #include "pk_cmsg.h"
 #include "pk_iface.h"
@@ -575,6 +576,8 @@ static void test_ipv4_half_real_path(void)
     pk_sock_close(&s);
 }
 
+#include "offload_tests.h"
+
 int main(void)
 {
     test_format();
@@ -590,6 +593,9 @@ int main(void)
     test_ipv4_disabled_rule();
     test_ipv4_half_real_path();
     test_platforms();
+    test_gro_split();
+    test_gso_runs();
+    test_offload_fallback();
     printf("C unit tests: %d passed, %d failed\n", pk_passed, pk_failed);
     return pk_failed != 0;
 }

@@ -27,6 +27,7 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         && ri.dst_family != AF_INET6)
         abort();
     if ((ri.has & PK_HAS_TOS) && (ri.tos < 0 || ri.tos > 255)) abort();
+    if (ri.gro > 65535) abort();             /* a UDP_GRO segment size */
     free(buf);
     return 0;
 }

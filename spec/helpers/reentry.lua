@@ -1,0 +1,53 @@
+--- Lua code at a chosen point inside a call (README, "Lua code that runs
+-- inside a call"): a finalizer made to run at the k-th allocation of a
+-- method, as spec/32-reentry_spec.lua does it, for the specs of other
+-- paths (spec/34-offload_reentry_spec.lua).
+local reentry = {}
+
+local function pack(...) return { n = select("#", ...), ... } end
+local newproxy = rawget(_G, "newproxy")
+
+--- An object whose finalizer is fn, dropped at once (5.1/LuaJIT have no
+-- table finalizers: newproxy there).
+function reentry.drop_with_finalizer(fn)
+  if newproxy then
+    local p = newproxy(true)
+    getmetatable(p).__gc = fn
+  else
+    setmetatable({}, { __gc = fn })
+  end
+end
+
+--- Makes every allocation run a whole collection cycle (finalizers too),
+-- or puts the collector back to its defaults.
+function reentry.eager_gc(on)
+  if _VERSION == "Lua 5.4" then
+    collectgarbage("incremental", on and 1 or 200, on and 1000 or 100, on and 40 or 13)
+  else
+    collectgarbage("setpause", on and 0 or 200)
+    collectgarbage("setstepmul", not on and 200 or (jit or _VERSION == "Lua 5.1") and 0 or 1073741824)
+  end
+end
+
+--- Calls sock[method](sock, ...) with a finalizer armed to run action() at
+-- the k-th allocation inside that call (none before or after it counts).
+-- Returns whether action ran inside, and pcall's results (up to 5).
+function reentry.armed(action, k, sock, method, ...)
+  local inside, fired, n = false, false, 0
+  local function fin()
+    if not inside or fired then return end
+    n = n + 1
+    if n < k then reentry.drop_with_finalizer(fin) else fired = true; action() end
+  end
+  local f = sock[method]
+  reentry.eager_gc(true)
+  collectgarbage()
+  reentry.drop_with_finalizer(fin)
+  inside = true                          -- nothing is allocated until the call
+  local ok, r1, r2, r3, r4 = pcall(f, sock, ...)
+  inside = false                         -- nor after it, until here
+  reentry.eager_gc(false)
+  return fired, pack(ok, r1, r2, r3, r4)
+end
+
+return reentry
