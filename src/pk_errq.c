@@ -45,34 +45,35 @@ static void read_offender(const unsigned char *p, size_t len, pk_errinfo *out)
  * counts if there are several. */
 int pk_errq_decode(const void *control, size_t len, pk_errinfo *out)
 {
-    struct msghdr m;
-    struct cmsghdr *c;
-    const unsigned char *end = (const unsigned char *)control + len;
+    const unsigned char *base = (const unsigned char *)control;
+    size_t off = 0;
 
-    memset(&m, 0, sizeof m);
-    m.msg_control = (void *)(uintptr_t)control;
-    m.msg_controllen = len;
+    /* walked by offsets: musl's CMSG_NXTHDR trips -Wsign-compare */
     out->found = 0;
-    for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
-        const unsigned char *data = CMSG_DATA(c);
+    while (len - off >= CMSG_LEN(0)) {
+        struct cmsghdr c;
         struct sock_extended_err ee;
-        size_t plen;
-        if (!((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR)
-              || (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)))
-            continue;
-        if (c->cmsg_len < CMSG_LEN(0) || data > end) continue;
-        plen = c->cmsg_len - CMSG_LEN(0);
-        if (plen > (size_t)(end - data)) plen = (size_t)(end - data);
-        if (plen < sizeof ee) continue;
-        memcpy(&ee, data, sizeof ee);
-        out->found = 1;
-        out->err = (int)ee.ee_errno;
-        out->origin = ee.ee_origin;
-        out->type = ee.ee_type;
-        out->code = ee.ee_code;
-        out->info = ee.ee_info;
-        out->has_offender = 0;
-        read_offender(data, plen, out);
+        const unsigned char *data = base + off + CMSG_LEN(0);
+        size_t avail = len - off, clen, plen;
+        memcpy(&c, base + off, sizeof c);
+        clen = (size_t)c.cmsg_len;
+        if (clen < CMSG_LEN(0)) break;
+        plen = (clen < avail ? clen : avail) - CMSG_LEN(0);
+        if (((c.cmsg_level == IPPROTO_IP && c.cmsg_type == IP_RECVERR)
+             || (c.cmsg_level == IPPROTO_IPV6 && c.cmsg_type == IPV6_RECVERR))
+            && plen >= sizeof ee) {
+            memcpy(&ee, data, sizeof ee);
+            out->found = 1;
+            out->err = (int)ee.ee_errno;
+            out->origin = ee.ee_origin;
+            out->type = ee.ee_type;
+            out->code = ee.ee_code;
+            out->info = ee.ee_info;
+            out->has_offender = 0;
+            read_offender(data, plen, out);
+        }
+        if (clen >= avail || CMSG_ALIGN(clen) >= avail) break;
+        off += CMSG_ALIGN(clen);
     }
     return out->found;
 }
