@@ -27,9 +27,22 @@ build_lua() {
       $(ls "$src"/*.c | grep -v '/luac\.c$') -Wl,-E -lm -ldl
 }
 
+# Linux's own headers (linux/errqueue.h for the error queue), which
+# Alpine has in its linux-headers package: musl-gcc searches only musl's
+# include directory, so they are linked from Debian's linux-libc-dev.
+kernel_headers() {
+  k=$MUSL/kernel-headers
+  mkdir -p "$k"
+  ln -sfn /usr/include/linux "$k/linux"
+  ln -sfn /usr/include/asm-generic "$k/asm-generic"
+  ln -sfn "/usr/include/$(gcc -dumpmachine)/asm" "$k/asm"
+  echo "$k"
+}
+
 # The module and the C unit tests, by the project's Makefile.
 build_module() {
-  make -s --no-print-directory BUILD="$MUSL/module" CC="$MUSL_CC" WERROR="$WERROR" \
+  make -s --no-print-directory BUILD="$MUSL/module" WERROR="$WERROR" \
+      CC="$MUSL_CC -isystem $(kernel_headers)" \
       LUA_CFLAGS="-I$src" "$MUSL/module/pktinfo/core.so" "$MUSL/module/test_c"
 }
 
