@@ -27,6 +27,13 @@ static int push_result(lua_State *L, int err)
     return 1;
 }
 
+/* Pushes u: an integer, or a float where lua_Integer is 32 bits. */
+static void push_u32(lua_State *L, uint32_t u)
+{
+    if (sizeof(lua_Integer) > 4 || u <= 0x7fffffffu) lua_pushinteger(L, (lua_Integer)u);
+    else lua_pushnumber(L, (lua_Number)u);
+}
+
 /* An integer argument in lo..hi (C ints), or a raised error naming what. */
 static int check_cint(lua_State *L, int arg, lua_Integer lo, lua_Integer hi,
                       const char *what)
@@ -166,7 +173,7 @@ static int push_errinfo(lua_State *L, const unsigned char *buf, const pk_errinfo
         lua_setfield(L, -2, "offender");
     }
     if (e->found && e->err == EMSGSIZE) {
-        lua_pushinteger(L, (lua_Integer)e->info);
+        push_u32(L, e->info);
         lua_setfield(L, -2, "mtu");
     }
     lua_pushboolean(L, e->truncated);
@@ -194,7 +201,7 @@ int pk_m_recverr(lua_State *L)
 typedef struct gw_value {
     int off;                     /* false: off, never an error */
     int mode;                    /* PMTUD */
-    lua_Integer u32;             /* U32 */
+    uint32_t u32;                /* U32 */
     const char *name;            /* DEVICE */
 } gw_value;
 
@@ -224,10 +231,15 @@ static const char *read_value(lua_State *L, int idx, const pk_option *o, gw_valu
             }
         return "'dont', 'want', 'do' or 'probe' expected";
     }
-    if (t == LUA_TNUMBER && pk_num2int(lua_tonumber(L, idx), &v->u32)
-        && v->u32 >= 0 && (lua_Number)v->u32 <= 4294967295.0) {
-        v->off = v->u32 == 0;
-        return NULL;
+    /* as a lua_Number: a 32-bit lua_Integer (i386 Lua 5.1) cannot hold
+     * 4294967295 */
+    if (t == LUA_TNUMBER) {
+        lua_Number n = lua_tonumber(L, idx);
+        if (n >= 0 && n <= 4294967295.0 && (lua_Number)(uint32_t)n == n) {
+            v->u32 = (uint32_t)n;
+            v->off = v->u32 == 0;
+            return NULL;
+        }
     }
     return "integer 0..4294967295 expected";
 }
@@ -235,7 +247,7 @@ static const char *read_value(lua_State *L, int idx, const pk_option *o, gw_valu
 /* Sets option o to v; returns 0 or an error number (never one for off). */
 static int set_value(pk_sock *s, const pk_option *o, const gw_value *v)
 {
-    uint32_t u32 = (uint32_t)v->u32;
+    uint32_t u32 = v->u32;
     int err, bits;
     if (o->kind == PK_OPTK_DEVICE) {
         err = pk_sock_set_device(s, v->off ? "" : v->name);
@@ -273,7 +285,7 @@ int pk_gw_getoption(lua_State *L, pk_sock *s, const pk_option *o)
     if ((err = pk_sock_getopt(s, o, &value, &unused))) return pk_push_error(L, err);
     if (o->kind == PK_OPTK_PMTUD && pk_pmtud_from_sys(value) >= 0)
         lua_pushstring(L, modes[pk_pmtud_from_sys(value)]);
-    else if (o->kind == PK_OPTK_U32) lua_pushinteger(L, (lua_Integer)(uint32_t)value);
+    else if (o->kind == PK_OPTK_U32) push_u32(L, (uint32_t)value);
     else lua_pushinteger(L, value);
     return 1;
 }
