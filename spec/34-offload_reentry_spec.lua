@@ -75,25 +75,10 @@ local function consistent(data, info)
   return { from = from, i = tonumber(i), key = data:match("^[^x]*") }
 end
 
---- What recv or recvmany returned (pcall's results): nil, "closed",
--- "EBADF"; an error when the finalizer raised (5.1-5.3 pass it on);
--- else consistent datagrams, returned in the order received.
+--- What recv or recvmany returned (spec/helpers/reentry.lua), each
+-- datagram checked by consistent.
 local function result(res, many)
-  local got = {}
-  if not res[1] then
-    assert.matches("boom", tostring(res[2]))
-    return got
-  end
-  if res[2] == nil then
-    assert.same({ "closed", "EBADF" }, { res[3], res[4] })
-    return got
-  end
-  if many then
-    for _, m in ipairs(res[2]) do got[#got + 1] = consistent(m.data, m) end
-  else
-    got[1] = consistent(res[2], res[3])
-  end
-  return got
+  return re.results(res, many, consistent)
 end
 
 --- Everything r still holds, in order (nil after close: nothing).

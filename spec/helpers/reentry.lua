@@ -2,6 +2,7 @@
 -- inside a call"): a finalizer made to run at the k-th allocation of a
 -- method, as spec/32-reentry_spec.lua does it, for the specs of other
 -- paths (spec/34-offload_reentry_spec.lua).
+local assert = require "luassert"
 local reentry = {}
 
 local function pack(...) return { n = select("#", ...), ... } end
@@ -48,6 +49,28 @@ function reentry.armed(action, k, sock, method, ...)
   inside = false                         -- nor after it, until here
   reentry.eager_gc(false)
   return fired, pack(ok, r1, r2, r3, r4)
+end
+
+--- What recv or recvmany returned under armed (pcall's results): nothing
+-- when the socket was closed inside (nil, "closed", "EBADF") or the
+-- finalizer raised "boom" (5.1-5.3 pass that on; 5.4 warns); else
+-- check(data, info) of each datagram, in the order received.
+function reentry.results(res, many, check)
+  local got = {}
+  if not res[1] then
+    assert.matches("boom", tostring(res[2]))
+    return got
+  end
+  if res[2] == nil then
+    assert.same({ "closed", "EBADF" }, { res[3], res[4] })
+    return got
+  end
+  if many then
+    for _, m in ipairs(res[2]) do got[#got + 1] = check(m.data, m) end
+  else
+    got[1] = check(res[2], res[3])
+  end
+  return got
 end
 
 return reentry
