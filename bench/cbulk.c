@@ -39,6 +39,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cbench.h"
+
 #define DGRAM 1200
 #define BATCH 64
 #define SEGS 54                          /* 54 * 1200 = 64800 <= 65472 */
@@ -48,19 +50,6 @@
 static unsigned char payload[DGRAM * BATCH];
 static unsigned char rbuf[SLOTS][SLOT];
 static volatile unsigned long sink;
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(2);
-}
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* Enters network namespace ns (NULL or "-": stays). */
 static void enter(const char *ns)

@@ -26,6 +26,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cbench.h"
+
 #define DGRAM 64
 #define BATCH 32
 #define BUFSZ 65536
@@ -33,19 +35,6 @@
 static unsigned char buf[BATCH][BUFSZ];
 static volatile unsigned long sink;   /* keeps the work from being optimised out */
 static int format = 1;                /* 0 for the -raw modes */
-
-static void die(const char *what)
-{
-    perror(what);
-    exit(2);
-}
-
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* A UDP socket on 127.0.0.1, port chosen by the kernel, with a receive
  * buffer as large as root (SO_RCVBUFFORCE) or rmem_max allows. */
@@ -150,7 +139,9 @@ static int run_recvmsg(int rx, int k)
  * datagram as run_recvmsg. */
 static int run_recvmmsg(int rx, int k)
 {
-    static union { struct cmsghdr align; unsigned char b[256]; } control[BATCH];
+    /* aligned as cmsghdr (size_t cmsg_len), whose flexible member -pedantic
+     * refuses inside a union */
+    static union { size_t align; unsigned char b[256]; } control[BATCH];
     struct mmsghdr h[BATCH];
     struct iovec iov[BATCH];
     struct sockaddr_in from[BATCH];

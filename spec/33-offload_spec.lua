@@ -84,14 +84,7 @@ local function drain(r, n, size)
   return got
 end
 
---- Why offload cannot be tested here (the kernel lacks it), or nil.
-local function no_offload()
-  local s = assert(pktinfo.udp())
-  s:setoption("gro", true); s:setoption("gso", true)
-  local ok = s:getoption("gro") and s:getoption("gso")
-  s:close()
-  if not ok then return "this kernel has no UDP_GRO / UDP_SEGMENT (Linux 5.0+)" end
-end
+local no_offload = net.no_offload
 
 describe("options gro and gso", function()
   it("are off on a new socket and turn on; gso turns off, gro stays on once on", function()

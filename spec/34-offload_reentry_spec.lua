@@ -29,14 +29,7 @@ local function ran_inside(fired, k)
   return true
 end
 
---- Why offload cannot be tested here, or nil.
-local function no_offload()
-  local s = assert(pktinfo.udp())
-  s:setoption("gro", true); s:setoption("gso", true)
-  local ok = s:getoption("gro") and s:getoption("gso")
-  s:close()
-  if not ok then return "this kernel has no UDP_GRO / UDP_SEGMENT (Linux 5.0+)" end
-end
+local no_offload = require("helpers.net").no_offload
 
 --- A gro receiver on the wildcard with packet info, and gso senders bound
 -- to 127.0.0.10 and 127.0.0.20; send(c, from, dst, n) queues n datagrams

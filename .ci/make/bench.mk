@@ -17,11 +17,11 @@ CBULK = $(BUILD)/bench/cbulk
 
 .PHONY: bench
 
-$(CLOOP): bench/cloop.c
+$(CLOOP): bench/cloop.c bench/cbench.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 -O2 -g $(WARNINGS) $(WERROR) -o $@ bench/cloop.c
 
-$(CBULK): bench/cbulk.c
+$(CBULK): bench/cbulk.c bench/cbench.h
 	@mkdir -p $(dir $@)
 	$(CC) -std=c99 -O2 -g $(WARNINGS) $(WERROR) -o $@ bench/cbulk.c
 

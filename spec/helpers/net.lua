@@ -101,4 +101,14 @@ function net.rss_kib()
   return tonumber(pages) * 4
 end
 
+--- Why segmentation offload cannot be tested here (the kernel lacks
+-- UDP_GRO or UDP_SEGMENT), or nil.
+function net.no_offload()
+  local s = assert(pktinfo.udp())
+  s:setoption("gro", true); s:setoption("gso", true)
+  local ok = s:getoption("gro") and s:getoption("gso")
+  s:close()
+  if not ok then return "this kernel has no UDP_GRO / UDP_SEGMENT (Linux 5.0+)" end
+end
+
 return net
