@@ -16,18 +16,7 @@ local re = require "helpers.reentry"
 
 local SIZE = 300
 
---- Whether the finalizer ran inside the call: asserts it did, except on
--- Lua 5.2, whose collector cannot be steered to a given allocation (it
--- defers finalizers made by finalizers): there the case is pending.
-local function ran_inside(fired, k)
-  if not fired and _VERSION == "Lua 5.2" then
-    pending("Lua 5.2 ran no finalizer at allocation " .. k
-      .. " of this call; the case is tested on 5.1, 5.3, 5.4 and LuaJIT")
-    return false
-  end
-  assert.is_true(fired, "the finalizer did not run inside the call")
-  return true
-end
+local function ran_inside(fired, k) return re.ran_inside(fired, k, pending) end
 
 local no_offload = require("helpers.net").no_offload
 
