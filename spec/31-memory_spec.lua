@@ -39,37 +39,7 @@ local function pump(drain)
   return samples, fds0, fds1
 end
 
---- Asserts the samples after the first (which pays for warm-up) stay within
--- a few KiB of Lua memory, and that the resident size does not climb. An
--- allocator (LuaJIT's above all) may step up once when a collection cycle
--- sets a new high-water mark; a leak climbs in every interval instead. So
--- the largest single step is forgiven and the others together must stay
--- under 512 KiB: a leak of one byte per datagram over the eight intervals
--- after warm-up (7 x COUNT/10 bytes, 683 KiB at 1,000,000) still fails.
-local function assert_flat(samples, fds0, fds1)
-  assert.is_true(#samples >= 2)
-  local base = samples[2]
-  for i = 3, #samples do
-    local s = samples[i]
-    assert.is_true(s.lua - base.lua < 16,
-      ("Lua memory grew %.1f -> %.1f KiB"):format(base.lua, s.lua))
-  end
-  if base.rss then
-    local steps, largest, trail = 0, 0, {}
-    for i = 3, #samples do
-      local step = math.max(0, samples[i].rss - samples[i - 1].rss)
-      steps, largest = steps + step, math.max(largest, step)
-      trail[#trail + 1] = samples[i].rss
-    end
-    assert.is_true(steps - largest < 512,
-      ("resident size climbs: %d KiB, then %s KiB"):format(base.rss, table.concat(trail, ", ")))
-  end
-  -- no growth; one fewer happens when an earlier spec's dropped handle is
-  -- finalized during the run
-  if fds0 then
-    assert.is_true(fds1 <= fds0, ("descriptors grew %d -> %d"):format(fds0, fds1))
-  end
-end
+local assert_flat = require("helpers.memory").assert_flat
 
 describe("memory", function()
   it(("stays flat over %d datagrams through recv(nil, into)"):format(COUNT), function()

@@ -430,20 +430,7 @@ describe("memory with offload", function()
     return samples, fds0, fds1
   end
 
-  --- The samples after the first stay within a few KiB (Lua) and a few
-  -- hundred KiB (resident); no descriptor more.
-  local function assert_flat(samples, fds0, fds1)
-    assert.is_true(#samples >= 2)
-    for i = 3, #samples do
-      assert.is_true(samples[i].lua - samples[2].lua < 16,
-        ("Lua memory grew %.1f -> %.1f KiB"):format(samples[2].lua, samples[i].lua))
-      if samples[i].rss and samples[2].rss then
-        assert.is_true(samples[i].rss - samples[2].rss < 512,
-          ("resident size grew %d -> %d KiB"):format(samples[2].rss, samples[i].rss))
-      end
-    end
-    if fds0 then assert.is_true(fds1 <= fds0) end
-  end
+  local assert_flat = require("helpers.memory").assert_flat
 
   it(("stays flat over %d datagrams through recvmany(64, nil, into)"):format(COUNT), function()
     if why then pending(why) return end
