@@ -8,6 +8,9 @@
 -- - option device with two links carrying the same address (twins): who
 --   gets each reply is told by the client namespaces, and a socket not
 --   bound to a device shows where routing alone sends it.
+-- - option device naming a VRF master (vrfs): two VRFs with the same
+--   addresses; each socket takes only its VRF's datagrams and answers
+--   inside it (pending where the kernel has no VRF support).
 -- - option mark with `ip rule fwmark` (marks): tcpdump on the two links
 --   says which one each datagram left by.
 -- Pending without root.
@@ -338,4 +341,72 @@ describe("option mark: policy routing, checked with tcpdump (network namespaces)
     r:close()
     assert(ok, err)
   end)
+end)
+
+-- S: one socket per VRF on the same port, each answering what it gets
+-- with reply (the source and interface of the request).
+local VRFS = [=[
+  local family = ...
+  local function bound(dev)
+    local s = assert(pktinfo.udp(family, { device = dev, pktinfo = true }))
+    assert(s:bind("*", 7100))
+    s:settimeout(5)
+    return s
+  end
+  local sa, sb = bound("vrf-a"), bound("vrf-b")
+  ready()
+  local out = { devices = { sa:getoption("device"), sb:getoption("device") } }
+  for _, p in ipairs { { "a", sa }, { "b", sb } } do
+    local d, info = p[2]:recv()
+    if not d then error(p[1] .. ": " .. tostring(info)) end
+    out[p[1]] = { data = d, from = info.from, addr = info.addr, ifindex = info.ifindex }
+    assert(p[2]:reply("re: " .. d, info))
+  end
+  -- nothing else arrived on either (each got only its own VRF's datagram)
+  sa:settimeout(0.3); sb:settimeout(0.3)
+  out.more = { (sa:recv()), (sb:recv()) }
+  return out
+]=]
+
+describe("option device naming a VRF master: two VRFs with the same addresses (network namespaces)", function()
+  local r
+
+  local function need()
+    local why = gate.netns() or gw.no_vrf()
+    if why then pending(why) return false end
+    if not r then r = gw.vrfs() end
+    return true
+  end
+
+  teardown(function()
+    if r then r:close() end
+  end)
+
+  for _, case in ipairs {
+    { "IPv4", "inet", "192.0.2.1", "192.0.2.2" },
+    { "IPv6", "inet6", "2001:db8:1::1", "2001:db8:1::2" },
+  } do
+    local version, family, server, client = case[1], case[2], case[3], case[4]
+    it(version .. ": each socket takes only its VRF's datagrams and answers inside it", function()
+      if not need() then return end
+      local s = r:spawn("s", VRFS, family)
+      s:wait_ready()
+      local a = r:spawn("a", CLIENT, family, server, 1, "A")
+      local b = r:spawn("b", CLIENT, family, server, 1, "B")
+      a:wait_ready(); b:wait_ready()
+      local got_a, got_b, seen = a:finish(), b:finish(), s:finish()
+      assert.same({ "vrf-a", "vrf-b" }, seen.devices)
+      -- the arrival interface: the link, or the VRF master it belongs to
+      for _, k in ipairs { "a", "b" } do
+        local link, vrf = r.index["s" .. k], r.index["vrf-" .. k]
+        assert.is_true(seen[k].ifindex == link or seen[k].ifindex == vrf,
+          ("VRF %s: ifindex %s, neither s%s (%d) nor vrf-%s (%d)"):format(k, tostring(seen[k].ifindex), k, link, k, vrf))
+      end
+      assert.same({ "from A", client, server }, { seen.a.data, seen.a.from, seen.a.addr })
+      assert.same({ "from B", client, server }, { seen.b.data, seen.b.from, seen.b.addr })
+      assert.same({}, seen.more)
+      assert.same({ "re: from A" }, got_a)
+      assert.same({ "re: from B" }, got_b)
+    end)
+  end
 end)

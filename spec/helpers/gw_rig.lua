@@ -15,6 +15,10 @@
 --   A a0 192.0.2.2/24 2001:db8:1::2 ==== sa 192.0.2.1/24 2001:db8:1::1  S
 --   B b0 192.0.2.2/24 2001:db8:1::2 ==== sb 192.0.2.1/24 2001:db8:1::1  S
 --
+-- gw.vrfs(): the twins rig with S's links in two VRFs, sa in vrf-a (table
+--   10) and sb in vrf-b (table 20): overlapping addresses, each in its own
+--   routing domain. gw.no_vrf() says why the kernel cannot (or nil).
+--
 -- gw.marks(): policy routing by packet mark
 --   A a0 192.0.2.2/24 2001:db8:1::2 ==== eth1 192.0.2.1/24 2001:db8:1::1  H
 --   B b0 198.51.100.2/24 2001:db8:2::2 ==== eth2 198.51.100.1/24 2001:db8:2::1  H
@@ -118,6 +122,36 @@ function gw.twins()
     link(r, "a", "a0", "s", "sa", "192.0.2.2/24", "2001:db8:1::2/64", "192.0.2.1/24", "2001:db8:1::1/64")
     link(r, "b", "b0", "s", "sb", "192.0.2.2/24", "2001:db8:1::2/64", "192.0.2.1/24", "2001:db8:1::1/64")
     r.index = { sa = r:ifindex("s", "sa"), sb = r:ifindex("s", "sb") }
+  end)
+end
+
+--- nil when this kernel can make a VRF device, else the reason (the
+-- test machines' kernel has no CONFIG_NET_VRF).
+function gw.no_vrf()
+  local n = ("pkgw-vrf-%s-%d"):format(pid(), math.random(1000, 9999))
+  mrig.sh("ip netns add " .. n)
+  local ok, err = pcall(mrig.sh, "ip -n " .. n .. " link add vrf-probe type vrf table 10")
+  mrig.sh("ip netns del " .. n)
+  if not ok then
+    return "this kernel cannot make VRF devices (CONFIG_NET_VRF): " .. tostring(err):gsub("%s+$", "")
+  end
+end
+
+--- The VRF rig (see the top).
+function gw.vrfs()
+  return build({ "s", "a", "b" }, function(r)
+    ip(r, {
+      "ip -n @s link add vrf-a type vrf table 10", "ip -n @s link set vrf-a up",
+      "ip -n @s link add vrf-b type vrf table 20", "ip -n @s link set vrf-b up",
+    })
+    link(r, "a", "a0", "s", "sa", "192.0.2.2/24", "2001:db8:1::2/64", "192.0.2.1/24", "2001:db8:1::1/64")
+    link(r, "b", "b0", "s", "sb", "192.0.2.2/24", "2001:db8:1::2/64", "192.0.2.1/24", "2001:db8:1::1/64")
+    -- enslaving cycles each link, which moves its routes into the VRF's table
+    ip(r, { "ip -n @s link set sa master vrf-a", "ip -n @s link set sb master vrf-b" })
+    r.index = {
+      sa = r:ifindex("s", "sa"), sb = r:ifindex("s", "sb"),
+      ["vrf-a"] = r:ifindex("s", "vrf-a"), ["vrf-b"] = r:ifindex("s", "vrf-b"),
+    }
   end)
 end
 
