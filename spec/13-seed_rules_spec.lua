@@ -1,4 +1,4 @@
--- The rules of Microsoft's IP_PKTINFO page, as DESIGN.md maps them to Lua.
+-- The rules of Microsoft's IP_PKTINFO page, as the README ("The IP_PKTINFO rules") maps them to Lua.
 local pktinfo = require "pktinfo"
 local net = require "helpers.net"
 local gate = require "helpers.gate"
