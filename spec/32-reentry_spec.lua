@@ -159,12 +159,28 @@ describe("a finalizer running inside", function()
   end
 end)
 
+-- What the send specs send: a number, so that converting it to a string
+-- allocates inside the call.
+local DATA = 123456789012
+
+--- What rx holds: every datagram must be DATA from 127.0.0.30.
+local function received(rx)
+  local n = 0
+  while true do
+    local d, info = rx:recv()
+    if not d then break end
+    n = n + 1
+    assert.equal(tostring(DATA), d)
+    assert.equal("127.0.0.30", info.from)
+  end
+  return n
+end
+
 describe("a finalizer running inside a send", function()
   -- The sender is the socket the finalizer touches; the receiver checks
   -- what arrived: data intact, from the source asked. The first
   -- allocation inside sendto and reply is the data, given as a number;
   -- inside sendmany, its scratch memory.
-  local DATA = 123456789012
   local sends = {
     { "sendto(n, a, p, src)", "sendto", function(port) return DATA, "127.0.0.1", port, { addr = "127.0.0.30" } end },
     { "reply(n, info)", "reply", function(port)
@@ -200,14 +216,7 @@ describe("a finalizer running inside a send", function()
         elseif not res[1] then
           assert.matches("boom", tostring(res[2]))
         end
-        local n = 0
-        while true do
-          local d, info = rx:recv()
-          if not d then break end
-          n = n + 1
-          assert.equal(tostring(DATA), d)
-          assert.equal("127.0.0.30", info.from)
-        end
+        local n = received(rx)
         if act == "grow" then assert.equal(method == "sendmany" and 16 or 1, n) end
         rx:close(); s:close()
       end)
@@ -382,7 +391,6 @@ end)
 
 describe("the gateway methods (README, \"Gateways\")", function()
   local SO_BINDTODEVICE = 25   -- Linux
-  local DATA = 123456789012
 
   --- A receiver on 127.0.0.1 and a sender bound to 127.0.0.30 connected to it.
   local function connected_pair()
@@ -393,18 +401,6 @@ describe("the gateway methods (README, \"Gateways\")", function()
     return rx, s
   end
 
-  --- What rx holds: every datagram must be DATA from 127.0.0.30.
-  local function received(rx)
-    local n = 0
-    while true do
-      local d, info = rx:recv()
-      if not d then break end
-      n = n + 1
-      assert.equal(tostring(DATA), d)
-      assert.equal("127.0.0.30", info.from)
-    end
-    return n
-  end
 
   for _, act in ipairs { "close", "grow", "raise" } do
     it("send(n, out) whose data conversion runs a finalizer that does " .. act, function()
