@@ -206,7 +206,7 @@ describe("ttl, tos, ecn, time and dropped (network namespaces)", function()
     assert.same({ "v6", "inet6", 33 }, { got[2].data, got[2].family, got[2].ttl })
   end)
 
-  it("stamps receive times that are in order and within the wall clock around them", function()
+  it("stamps each datagram with a receive time within the wall clock around its sending", function()
     need_rig()
     local res = r:run("h", [[
       local socket = require "socket"
@@ -226,12 +226,17 @@ describe("ttl, tos, ecn, time and dropped (network namespaces)", function()
       end
       return { before = before, after = socket.gettime(), times = times }
     ]])
-    local prev = res.before - 1e-3
+    -- Not in receive order: loopback stamps a datagram when it is queued
+    -- on a CPU's backlog, and two CPUs' backlogs can reach the socket in
+    -- either order (seen in CI under load: 3rd received stamped 0.5 ms
+    -- before the 2nd).
+    local seen = {}
     for i, t in ipairs(res.times) do
-      assert.is_true(t >= prev, ("datagram %d: %.9f before %.9f"):format(i, t, prev))
-      prev = t
+      assert.is_true(t >= res.before - 1e-3 and t <= res.after + 1e-3,
+        ("datagram %d: %.9f outside %.9f .. %.9f"):format(i, t, res.before, res.after))
+      seen[t] = true
     end
-    assert.is_true(res.times[20] <= res.after + 1e-3)
+    assert.is_true(next(seen, next(seen)) ~= nil, "all 20 datagrams stamped with one time")
     assert.is_true(math.abs(res.times[1] - os.time()) < 60, "close to the wall clock")
   end)
 
