@@ -42,15 +42,35 @@ elf() {
   readelf -h "$1" | sed -n 's/^ *\(Class\|Machine\): *//p' | tr '\n' ' '
 }
 
+# Whether this machine runs 32-bit x86 programs at all: some kernels
+# cannot (exec fails with "Exec format error"). There each Lua is pending,
+# with that reason, once its module and C tests have been built.
+why=
+printf 'int main(void) { return 0; }\n' >"$I386/probe.c"
+if ! gcc -m32 -o "$I386/probe" "$I386/probe.c"; then
+  why="gcc -m32 cannot build a program"
+elif ! out=$("$I386/probe" 2>&1); then
+  why="this machine cannot run 32-bit x86 programs: $out"
+fi
+
 passed=0 failed=0 skipped=0 status=0
 for lua in $LUAS; do
   v=${lua#lua}
   build=$I386/$lua
-  echo "=== i386 $lua: $("$bin/$lua" -e 'io.write(_VERSION)') ($(elf "$root/usr/bin/$lua"))"
+  if [ -n "$why" ]; then
+    echo "=== i386 $lua ($(elf "$root/usr/bin/$lua"))"
+  else
+    echo "=== i386 $lua: $("$bin/$lua" -e 'io.write(_VERSION)') ($(elf "$root/usr/bin/$lua"))"
+  fi
   make -s --no-print-directory BUILD="$build" CC="gcc -m32" WERROR="$WERROR" \
       LUA_CFLAGS="-I$root/usr/include/$lua -I$root/usr/include/i386-linux-gnu" \
       "$build/pktinfo/core.so" "$build/test_c" || { failed=$((failed + 1)); status=1; continue; }
   echo "module: $(elf "$build/pktinfo/core.so")"
+  if [ -n "$why" ]; then
+    echo "pending: the spec under i386 $lua (module and C tests built): $why"
+    skipped=$((skipped + 1))
+    continue
+  fi
   log=$(mktemp)
   PATH="$PWD/$bin:$PATH" LUA="$PWD/$bin/$lua" BUILD="$build" sh .ci/busted 2>&1 | tee "$log"
   line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
