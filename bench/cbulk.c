@@ -174,15 +174,9 @@ static int receive(int rx, int k, int gro, int format)
     while (got < k) {
         int i, r;
         for (i = 0; i < slots; i++) {
-            iov[i].iov_len = gro ? SLOT : 2048;
-            iov[i].iov_base = &rbuf[0][0] + (size_t)i * iov[i].iov_len;
-            memset(&h[i], 0, sizeof h[i]);
-            h[i].msg_hdr.msg_name = &from[i];
-            h[i].msg_hdr.msg_namelen = sizeof from[i];
-            h[i].msg_hdr.msg_iov = &iov[i];
-            h[i].msg_hdr.msg_iovlen = 1;
-            h[i].msg_hdr.msg_control = &control[i];
-            h[i].msg_hdr.msg_controllen = sizeof control[i];
+            size_t len = gro ? SLOT : 2048;
+            recv_slot(&h[i], &iov[i], &rbuf[0][0] + (size_t)i * len, len, &from[i],
+                      &control[i], sizeof control[i]);
         }
         r = recvmmsg(rx, h, (unsigned)slots, MSG_WAITFORONE, NULL);
         if (r <= 0) return got;

@@ -148,17 +148,8 @@ static int run_recvmmsg(int rx, int k)
     int done = 0;
     while (done < k) {
         int i, r, want = k - done < BATCH ? k - done : BATCH;
-        for (i = 0; i < want; i++) {
-            iov[i].iov_base = buf[i];
-            iov[i].iov_len = BUFSZ;
-            memset(&h[i], 0, sizeof h[i]);
-            h[i].msg_hdr.msg_name = &from[i];
-            h[i].msg_hdr.msg_namelen = sizeof from[i];
-            h[i].msg_hdr.msg_iov = &iov[i];
-            h[i].msg_hdr.msg_iovlen = 1;
-            h[i].msg_hdr.msg_control = &control[i];
-            h[i].msg_hdr.msg_controllen = sizeof control[i];
-        }
+        for (i = 0; i < want; i++)
+            recv_slot(&h[i], &iov[i], buf[i], BUFSZ, &from[i], &control[i], sizeof control[i]);
         r = recvmmsg(rx, h, (unsigned)want, MSG_WAITFORONE, NULL);
         if (r <= 0) return done;
         for (i = 0; i < r; i++) handle(&h[i].msg_hdr, (ssize_t)h[i].msg_len);

@@ -8,38 +8,20 @@ local net = require "helpers.net"
 
 local COUNT = tonumber(os.getenv("PKTINFO_MEMORY_COUNT")) or 1000000
 local BURST = 200                 -- datagrams queued at a time (fits any rcvbuf)
-local CHECKS = 10                 -- memory samples per run
-
-local lua_kib, fd_count, rss_kib = net.lua_kib, net.fd_count, net.rss_kib
+local memory = require "helpers.memory"
+local assert_flat = memory.assert_flat
 
 --- Pushes COUNT datagrams through drain(s, n) (which must return the
--- number it received), BURST at a time, sampling memory CHECKS times.
+-- number it received), BURST at a time, sampling memory ten times.
 local function pump(drain)
   local s, port = net.server("inet", "127.0.0.1")
   local c = assert(pktinfo.udp())
   local burst = {}
   for i = 1, BURST do burst[i] = { data = "0123456789abcdef", to = "127.0.0.1", port = port } end
-  local samples, every, done = {}, COUNT / CHECKS, 0
-  local next_check = every
-  lua_kib()                       -- sockets earlier specs dropped go now
-  local fds0 = fd_count()
-  while done < COUNT do
-    assert.equal(BURST, c:sendmany(burst))
-    local got = 0
-    while got < BURST do got = got + drain(s, BURST - got) end
-    assert.equal(BURST, got)
-    done = done + got
-    if done >= next_check then
-      samples[#samples + 1] = { lua = lua_kib(), rss = rss_kib() }
-      next_check = next_check + every
-    end
-  end
-  local fds1 = fd_count()
+  local samples, fds0, fds1 = memory.pump(COUNT, c, burst, s, drain)
   s:close(); c:close()
   return samples, fds0, fds1
 end
-
-local assert_flat = require("helpers.memory").assert_flat
 
 describe("memory", function()
   it(("stays flat over %d datagrams through recv(nil, into)"):format(COUNT), function()

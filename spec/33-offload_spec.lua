@@ -403,6 +403,9 @@ describe("memory with offload", function()
   local why = no_offload()
   local BURST = 640                      -- 10 sends of 64 datagrams of 100 bytes
 
+  local memory = require "helpers.memory"
+  local assert_flat = memory.assert_flat
+
   --- Pushes COUNT datagrams from a gso sender through drain_fn(r, want),
   -- sampling Lua memory (after full collections) and descriptors.
   local function pump(drain_fn)
@@ -410,27 +413,10 @@ describe("memory with offload", function()
     local c = sender()
     local items = {}
     for i = 1, BURST do items[i] = { data = payload("p", i, 100), to = "127.0.0.1", port = port } end
-    local samples, done, every = {}, 0, COUNT / 10
-    local next_check = every
-    net.lua_kib()
-    local fds0 = net.fd_count()
-    while done < COUNT do
-      assert.equal(BURST, c:sendmany(items))
-      local got = 0
-      while got < BURST do got = got + drain_fn(r, BURST - got) end
-      assert.equal(BURST, got)
-      done = done + got
-      if done >= next_check then
-        samples[#samples + 1] = { lua = net.lua_kib(), rss = net.rss_kib() }
-        next_check = next_check + every
-      end
-    end
-    local fds1 = net.fd_count()
+    local samples, fds0, fds1 = memory.pump(COUNT, c, items, r, drain_fn)
     r:close(); c:close()
     return samples, fds0, fds1
   end
-
-  local assert_flat = require("helpers.memory").assert_flat
 
   it(("stays flat over %d datagrams through recvmany(64, nil, into)"):format(COUNT), function()
     if why then pending(why) return end

@@ -1,5 +1,6 @@
 --- Memory that stays flat over a long run (spec/31-memory_spec.lua,
--- spec/33-offload_spec.lua): the check both apply to their samples.
+-- spec/33-offload_spec.lua): the run both make, and the check of its
+-- samples.
 local assert = require "luassert"
 local memory = {}
 
@@ -34,6 +35,32 @@ function memory.assert_flat(samples, fds0, fds1)
   if fds0 then
     assert.is_true(fds1 <= fds0, ("descriptors grew %d -> %d"):format(fds0, fds1))
   end
+end
+
+--- Pushes count datagrams from c through r: each round one c:sendmany(items)
+-- then drain(r, want) (which returns how many it received) until all of
+-- them are in, sampling Lua memory (after full collections), the resident
+-- size and the descriptor count ten times. Returns what assert_flat takes:
+-- samples, the descriptors before and after (both sockets still open).
+function memory.pump(count, c, items, r, drain)
+  local net = require "helpers.net"
+  local burst = #items
+  local samples, done, every = {}, 0, count / 10
+  local next_check = every
+  net.lua_kib()                   -- sockets earlier specs dropped go now
+  local fds0 = net.fd_count()
+  while done < count do
+    assert.equal(burst, c:sendmany(items))
+    local got = 0
+    while got < burst do got = got + drain(r, burst - got) end
+    assert.equal(burst, got)
+    done = done + got
+    if done >= next_check then
+      samples[#samples + 1] = { lua = net.lua_kib(), rss = net.rss_kib() }
+      next_check = next_check + every
+    end
+  end
+  return samples, fds0, net.fd_count()
 end
 
 return memory

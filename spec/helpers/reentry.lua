@@ -89,4 +89,27 @@ function reentry.results(res, many, check)
   return got
 end
 
+--- Receives one datagram with r:recv(nil, into) and then a batch with
+-- r:recvmany(64, nil, list), where into, list and list's first two tables
+-- have an __index and a __newindex that close r: the module must set
+-- every field raw and never call them. check(data, info) checks each
+-- datagram; returns how many the batch held (its raw length).
+function reentry.into_untouched(r, check)
+  local calls = 0
+  local mt = { __newindex = function(t, key, v) calls = calls + 1; r:close(); rawset(t, key, v) end,
+               __index = function() calls = calls + 1; r:close() end }
+  local into = setmetatable({}, mt)
+  local d, info = r:recv(nil, into)
+  assert.equal(into, info)
+  check(d, info)
+  local list = setmetatable({}, mt)
+  for i = 1, 2 do rawset(list, i, setmetatable({}, mt)) end
+  assert.equal(list, r:recvmany(64, nil, list))
+  assert.equal(0, calls)
+  local rawlen = rawget(_G, "rawlen")
+  local n = rawlen and rawlen(list) or #list
+  for i = 1, n do check(rawget(rawget(list, i), "data"), rawget(list, i)) end
+  return n
+end
+
 return reentry
